@@ -1,0 +1,18 @@
+from importlib import import_module
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
+
+
+class SagaopsConfig(AppConfig):
+    name = "sagaops"
+    verbose_name = "Sagas"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Each app that owns a business flow registers its saga definitions in `sagas.py`.
+        autodiscover_modules("sagas")
+        # Saga definitions that live outside an installed app (SAGAOPS_SAGA_MODULES).
+        for module in getattr(settings, "SAGAOPS_SAGA_MODULES", []):
+            import_module(module)

@@ -1,0 +1,141 @@
+"""The saga DSL: a definition is an ordered list of steps, each with an optional compensation.
+
+    checkout = SagaDefinition(name="order.checkout", version=1, steps=[Step(...), ...])
+    register(checkout)
+
+A step's action and compensation take one `StepContext` and return a JSON-able result.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from sagaops.exceptions import SagaDefinitionError, UnknownSagaType
+
+StepKind = Literal["local", "remote", "async"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how fast a failing action (or compensation) is tried again."""
+
+    max_attempts: int = 3
+    initial_delay: float = 0.5
+    backoff: float = 2.0
+    max_delay: float = 60.0
+    jitter: float = 0.1
+    # Exception types that mean "this will never work": no retry, go straight to the failure path.
+    non_retryable: tuple[type[BaseException], ...] = ()
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt `attempt + 1`, given `attempt` tries so far (>= 1)."""
+        base = min(self.initial_delay * self.backoff ** max(attempt - 1, 0), self.max_delay)
+        return base * (1 + random.uniform(0, self.jitter))
+
+    def is_retryable(self, error: BaseException | None) -> bool:
+        return error is None or not isinstance(error, self.non_retryable)
+
+
+DEFAULT_RETRY = RetryPolicy()
+DEFAULT_COMPENSATION_RETRY = RetryPolicy(max_attempts=5, initial_delay=0.5, backoff=2.0)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step's action or compensation is given."""
+
+    saga_id: str
+    saga_type: str
+    step: str
+    payload: dict[str, Any]
+    results: dict[str, Any]
+    attempt: int
+    idempotency_key: str
+    correlation_id: str
+
+    @property
+    def action_key(self) -> str:
+        """The forward action's key, `<saga id>:<step>`: what a compensation undoes."""
+        return f"{self.saga_id}:{self.step}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a saga.
+
+    kind:
+      local  - runs in this database; action and checkpoint commit in one transaction (exactly once).
+      remote - any other call; at-least-once, so it receives a stable `idempotency_key`.
+      async  - the action sends a command; the step waits for a callback through the API.
+    pivot: once this step has succeeded, the saga can only go forward (no compensation).
+    compensation=None makes a retry-only step.
+    """
+
+    name: str
+    action: Callable[[StepContext], Any]
+    compensation: Callable[[StepContext], Any] | None = None
+    kind: StepKind = "local"
+    retry: RetryPolicy = DEFAULT_RETRY
+    compensation_retry: RetryPolicy = DEFAULT_COMPENSATION_RETRY
+    timeout: float = 30.0
+    pivot: bool = False
+
+
+@dataclass(frozen=True)
+class SagaDefinition:
+    name: str
+    steps: list[Step]
+    version: int = 1
+    timeout: timedelta = timedelta(minutes=10)
+    description: str = ""
+    _by_name: dict[str, Step] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise SagaDefinitionError(f"{self.name}: a saga needs at least one step")
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names):
+            raise SagaDefinitionError(f"{self.name}: step names must be unique")
+        if sum(1 for s in self.steps if s.pivot) > 1:
+            raise SagaDefinitionError(f"{self.name}: at most one pivot step")
+        self._by_name.update({s.name: s for s in self.steps})
+
+    def step(self, name: str) -> Step:
+        return self._by_name[name]
+
+    @property
+    def pivot_index(self) -> int | None:
+        return next((i for i, s in enumerate(self.steps) if s.pivot), None)
+
+    @property
+    def longest_step_timeout(self) -> float:
+        return max(s.timeout for s in self.steps)
+
+
+_registry: dict[tuple[str, int], SagaDefinition] = {}
+_latest: dict[str, int] = {}
+
+
+def register(definition: SagaDefinition) -> SagaDefinition:
+    """Make a definition startable. New sagas use the highest version; in-flight ones keep theirs."""
+    _registry[(definition.name, definition.version)] = definition
+    _latest[definition.name] = max(_latest.get(definition.name, 0), definition.version)
+    return definition
+
+
+def get_definition(name: str, version: int | None = None) -> SagaDefinition:
+    if name not in _latest:
+        raise UnknownSagaType(name)
+    version = _latest[name] if version is None else version
+    try:
+        return _registry[(name, version)]
+    except KeyError:
+        raise UnknownSagaType(f"{name} v{version}") from None
+
+
+def registered_types() -> list[str]:
+    return sorted(_latest)

@@ -1,0 +1,49 @@
+"""The engine's errors. Messages are shared with the tests, the API and the console."""
+
+
+class SagaError(Exception):
+    """Base of every sagaops error."""
+
+
+class SagaDefinitionError(SagaError):
+    pass
+
+
+class UnknownSagaType(SagaError):
+    def __init__(self, name: str):
+        super().__init__(f"unknown saga type: {name}")
+        self.name = name
+
+
+class IdempotencyConflict(SagaError):
+    def __init__(self, key: str):
+        super().__init__(f"idempotency key {key!r} was already used with a different request")
+        self.key = key
+
+
+class InvalidTransition(SagaError):
+    def __init__(self, what: str, current: str, target: str):
+        super().__init__(f"{what} cannot move from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+class ActionRefused(SagaError):
+    """An operator action or a callback that the saga's current state forbids."""
+
+    def __init__(self, message: str, status: str | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class ConcurrentUpdate(ActionRefused):
+    """Someone else changed the saga first (the version fence)."""
+
+
+class StepTimeout(SagaError):
+    def __init__(self, step: str, seconds: float):
+        super().__init__(f"step {step} timed out after {seconds:g}s")
+
+
+class InjectedFault(SagaError):
+    """Raised by fault injection (SAGAOPS_FAULTS); a transient error."""

@@ -1,0 +1,82 @@
+"""Fault injection for demos, tests and soak runs; off unless configured.
+
+A spec is a comma-separated list of `point=kind[:arg]`:
+    payments.charge=error:0.2     raise InjectedFault in 20% of calls (a transient error)
+    inventory.reserve=delay:2     sleep 2 seconds, then carry on
+    orders.notify=hang            sleep until the step's timeout interrupts it (default 3600 s)
+    orders.notify=hang:5          sleep 5 seconds, then carry on
+
+The spec comes from SAGAOPS_FAULTS. With SAGAOPS_FAULTS_FROM_REDIS on, the Redis key
+`sagaops:faults` overrides it at every call, so a running worker can be given faults.
+Participants call `inject("<service>.<operation>")` at the top of each operation.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from sagaops.exceptions import InjectedFault
+
+REDIS_KEY = "sagaops:faults"
+KINDS = {"error", "delay", "hang"}
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    arg: float
+
+
+def parse_spec(spec: str) -> dict[str, Fault]:
+    """Parse a fault spec; raises ValueError naming the bad entry."""
+    faults: dict[str, Fault] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        point, sep, rule = entry.partition("=")
+        kind, _, arg = rule.partition(":")
+        if not sep or not point or kind not in KINDS:
+            raise ValueError(f"bad fault {entry!r}: expected point=error:P, delay:S or hang[:S]")
+        default = {"error": 1.0, "delay": 1.0, "hang": 3600.0}[kind]
+        try:
+            value = float(arg) if arg else default
+        except ValueError:
+            raise ValueError(f"bad fault {entry!r}: {arg!r} is not a number") from None
+        faults[point.strip()] = Fault(kind, value)
+    return faults
+
+
+def current_spec() -> str:
+    if getattr(settings, "SAGAOPS_FAULTS_FROM_REDIS", False):
+        from sagaops.redis import get_redis
+
+        override = get_redis().get(REDIS_KEY)
+        if override is not None:
+            return override
+    return settings.SAGAOPS_FAULTS
+
+
+def set_redis_spec(spec: str | None) -> None:
+    """Give running workers a fault spec (None clears it). Validates first."""
+    from sagaops.redis import get_redis
+
+    if spec is None:
+        get_redis().delete(REDIS_KEY)
+    else:
+        parse_spec(spec)
+        get_redis().set(REDIS_KEY, spec)
+
+
+def inject(point: str) -> None:
+    spec = current_spec()
+    if not spec:
+        return
+    fault = parse_spec(spec).get(point)
+    if fault is None:
+        return
+    if fault.kind == "error" and random.random() < fault.arg:
+        raise InjectedFault(f"injected fault at {point}")
+    if fault.kind in {"delay", "hang"}:
+        time.sleep(fault.arg)

@@ -1,0 +1,116 @@
+"""Saga state in PostgreSQL, the source of truth. Redis only mirrors it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from sagaops.states import SagaStatus, StepStatus
+
+
+class Saga(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100)
+    definition_version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=SagaStatus.choices, default=SagaStatus.PENDING)
+    current_step = models.PositiveIntegerField(default=0)
+    # {"payload": <start payload>}; each step's result lives on its SagaStep row.
+    context = models.JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    correlation_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    # The fence: +1 at every transition; every write is conditional on the version it read.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    # When the engine must look at this saga again (retry due, lease expiry, deadline).
+    wake_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    attention_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="saga_by_status"),
+            models.Index(fields=["type", "status", "-created_at"], name="saga_by_type_status"),
+            models.Index(fields=["-created_at"], name="saga_newest_first"),
+            models.Index(
+                fields=["status", "updated_at"],
+                name="saga_stuck",
+                condition=Q(status__in=["stuck", "running", "compensating", "pending"]),
+            ),
+            models.Index(
+                fields=["wake_at"], name="saga_wake", condition=Q(status__in=["pending", "running", "compensating"])
+            ),
+        ]
+        permissions = [
+            ("retry_saga", "Can retry a saga forward"),
+            ("compensate_saga", "Can force a saga to compensate"),
+            ("retry_compensation_saga", "Can retry a saga's failed compensation"),
+            ("skip_step_saga", "Can skip a step or mark a compensation done by hand"),
+            ("resolve_saga", "Can resolve a saga by hand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id} ({self.status})"
+
+    @property
+    def payload(self) -> dict:
+        return self.context.get("payload", {})
+
+
+class SagaStep(models.Model):
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="steps")
+    index = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=24, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    compensation_attempts = models.PositiveIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A remote or async step that timed out may or may not have taken effect: compensate it too.
+    timed_out = models.BooleanField(default=False)
+    result = models.JSONField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_type = models.CharField(max_length=200, blank=True, default="")
+    last_traceback = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["saga", "index"]
+        constraints = [models.UniqueConstraint(fields=["saga", "index"], name="saga_step_unique_index")]
+        indexes = [models.Index(fields=["status"], name="saga_step_by_status")]
+
+    def __str__(self) -> str:
+        return f"{self.index}:{self.name} ({self.status})"
+
+
+class SagaEvent(models.Model):
+    """The append-only timeline of a saga: its history and the audit of operator actions."""
+
+    class Actor(models.TextChoices):
+        SYSTEM = "system"
+        SERVICE = "service"
+        OPERATOR = "operator"
+
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=50)
+    step = models.CharField(max_length=100, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+    actor_type = models.CharField(max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
+    actor = models.CharField(max_length=150, blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["saga", "id"]
+        indexes = [models.Index(fields=["saga", "id"], name="saga_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.step}".strip()

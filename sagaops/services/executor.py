@@ -1,0 +1,381 @@
+"""Advancing a saga: decide the next move, carry it out under the version fence, checkpoint it.
+
+One `saga_advance` runs consecutive ready steps in one go, with a checkpoint after each; it
+returns to the broker only to wait (a retry delay, an async callback, a lease).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from sagaops import mirror
+from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
+from sagaops.exceptions import ConcurrentUpdate, StepTimeout
+from sagaops.models import Saga, SagaStep
+from sagaops.planner import Move, needs_compensation, next_move, pivot_passed
+from sagaops.services.transitions import Event, set_wake, transition
+from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
+from sagaops.timeouts import step_timeout
+
+log = logging.getLogger(__name__)
+
+MAX_MOVES_PER_RUN = 200
+# A lease outlives the step's own timeout, so the in-process alarm normally fires first.
+LEASE_MARGIN = timedelta(seconds=5)
+LOCK_TTL_SECONDS = 15.0
+LOCK_BUSY_RETRY = timedelta(seconds=1)
+
+
+def saga_advance(*, saga_id) -> None:
+    saga = Saga.objects.filter(pk=saga_id).first()
+    if saga is None or saga.status not in ACTIVE_SAGA_STATUSES:
+        return
+    token = _lock(saga)
+    if token is False:
+        return
+    try:
+        steps = list(SagaStep.objects.filter(saga_id=saga.pk).order_by("index"))
+        Executor(saga, steps).run()
+    finally:
+        if token:
+            _unlock(saga, token)
+
+
+def _lock(saga: Saga) -> str | bool | None:
+    """The Redis lock is only a fast path in front of the fence: without Redis, go on unlocked."""
+    try:
+        token = mirror.lock_acquire(saga.pk, LOCK_TTL_SECONDS)
+    except redis.RedisError:
+        return None
+    if token is None:
+        # Another executor is on it; look again shortly in case it is just finishing.
+        mirror.timer_set(saga.pk, timezone.now() + LOCK_BUSY_RETRY)
+        return False
+    return token
+
+
+def _unlock(saga: Saga, token: str) -> None:
+    try:
+        mirror.lock_release(saga.pk, token)
+    except redis.RedisError:
+        log.warning("could not release the lock of saga %s; it expires by itself", saga.pk)
+
+
+def to_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def error_fields(error: BaseException) -> dict[str, str]:
+    kind = type(error)
+    return {
+        "last_error": (str(error) or kind.__name__)[:2000],
+        "last_error_type": f"{kind.__module__}.{kind.__qualname__}",
+        "last_traceback": "".join(traceback.format_exception(error))[-8000:],
+    }
+
+
+def is_retryable(policy, error: BaseException) -> bool:
+    return policy.is_retryable(error) and getattr(error, "retryable", True)
+
+
+class Executor:
+    def __init__(self, saga: Saga, steps: list[SagaStep], definition: SagaDefinition | None = None):
+        self.saga = saga
+        self.steps = steps
+        self.definition = definition or get_definition(saga.type, saga.definition_version)
+
+    # --- the loop ---
+
+    def run(self) -> None:
+        for _ in range(MAX_MOVES_PER_RUN):
+            move = self.next_move()
+            try:
+                if not self.perform(move):
+                    return
+            except ConcurrentUpdate:
+                log.info("saga %s moved under us (version %s); leaving it to its new owner", self.saga.pk, self.saga.version)
+                return
+        set_wake(self.saga, timezone.now())  # an unusually long run: continue in a new task
+
+    def next_move(self) -> Move:
+        return next_move(
+            status=self.saga.status,
+            definition=self.definition,
+            steps=self.steps,
+            deadline=self.saga.deadline,
+            now=timezone.now(),
+        )
+
+    def perform(self, move: Move) -> bool:
+        """Carry out one move; False when this run should stop."""
+        if move.kind == "wait":
+            set_wake(self.saga, move.until)
+            return False
+        if move.kind == "idle":
+            return False
+        if move.kind == "complete":
+            self.finish(SagaStatus.COMPLETED, "saga_completed")
+            return False
+        if move.kind == "compensated":
+            self.finish(SagaStatus.COMPENSATED, "saga_compensated")
+            return False
+        if move.kind == "start_compensation":
+            self.turn_back(move.reason)
+        elif move.kind == "run":
+            self.run_step(self.steps[move.index])
+        elif move.kind == "expire":
+            step = self.steps[move.index]
+            self.step_failed(step, StepTimeout(step.name, self.step_def(step).timeout), attempts=step.attempts)
+        elif move.kind == "compensate":
+            self.compensate_step(self.steps[move.index])
+        elif move.kind == "expire_comp":
+            step = self.steps[move.index]
+            timeout = StepTimeout(f"{step.name} compensation", self.step_def(step).timeout)
+            self.compensation_failed(step, timeout, attempts=step.compensation_attempts)
+        return True
+
+    # --- helpers ---
+
+    def step_def(self, step: SagaStep) -> Step:
+        return self.definition.steps[step.index]
+
+    def context(self, step: SagaStep, *, attempt: int, compensating: bool = False) -> StepContext:
+        key = f"{self.saga.pk}:{step.name}" + (":compensate" if compensating else "")
+        return StepContext(
+            saga_id=str(self.saga.pk),
+            saga_type=self.saga.type,
+            step=step.name,
+            payload=self.saga.context.get("payload", {}),
+            results={s.name: s.result for s in self.steps if s.status == StepStatus.SUCCEEDED},
+            attempt=attempt,
+            idempotency_key=key,
+            correlation_id=self.saga.correlation_id,
+        )
+
+    def reload(self) -> None:
+        """After a rollback the in-memory rows may be ahead of the database: read them again."""
+        self.saga.refresh_from_db()
+        self.steps = list(SagaStep.objects.filter(saga_id=self.saga.pk).order_by("index"))
+
+    def lease_for(self, step: SagaStep):
+        return timezone.now() + timedelta(seconds=self.step_def(step).timeout) + LEASE_MARGIN
+
+    def running_status(self) -> dict[str, Any]:
+        return {"status": SagaStatus.RUNNING} if self.saga.status == SagaStatus.PENDING else {}
+
+    def finish(self, status: str, kind: str) -> None:
+        changes = {"status": status, "finished_at": timezone.now(), "wake_at": None}
+        transition(self.saga, saga_changes=changes, events=[Event(kind)])
+
+    # --- forward ---
+
+    def run_step(self, step: SagaStep) -> None:
+        if self.step_def(step).kind == "local":
+            self.run_local(step)
+        else:
+            self.run_remote(step)
+
+    def run_local(self, step: SagaStep) -> None:
+        """Action and checkpoint commit in one transaction: the effect happens exactly once."""
+        spec = self.step_def(step)
+        attempt = step.attempts + 1
+        try:
+            with transaction.atomic():
+                with step_timeout(step.name, spec.timeout):
+                    result = to_json(spec.action(self.context(step, attempt=attempt)))
+                self.step_succeeded(step, result, attempts=attempt)
+        except ConcurrentUpdate:
+            raise
+        except Exception as error:
+            self.reload()
+            self.step_failed(self.steps[step.index], error, attempts=attempt)
+
+    def run_remote(self, step: SagaStep) -> None:
+        """Claim with a lease, call outside any transaction, checkpoint under the fence."""
+        spec = self.step_def(step)
+        attempt = step.attempts + 1
+        lease = self.lease_for(step)
+        transition(
+            self.saga,
+            saga_changes={**self.running_status(), "current_step": step.index, "wake_at": lease},
+            step=step,
+            step_changes={
+                "status": StepStatus.RUNNING,
+                "attempts": attempt,
+                "started_at": step.started_at or timezone.now(),
+                "lease_expires_at": lease,
+                "next_attempt_at": None,
+            },
+            events=[Event("step_started", step.name, {"attempt": attempt})],
+        )
+        try:
+            with step_timeout(step.name, spec.timeout):
+                result = to_json(spec.action(self.context(step, attempt=attempt)))
+        except Exception as error:
+            self.step_failed(step, error, attempts=attempt)
+            return
+        if spec.kind == "async":
+            transition(
+                self.saga,
+                step=step,
+                step_changes={"status": StepStatus.WAITING},
+                events=[Event("step_waiting", step.name, {"command": result})],
+            )
+        else:
+            self.step_succeeded(step, result, attempts=attempt)
+
+    def step_succeeded(self, step: SagaStep, result: Any, *, attempts: int, events: list[Event] = ()) -> None:
+        now = timezone.now()
+        step_changes = {
+            "status": StepStatus.SUCCEEDED,
+            "attempts": attempts,
+            "result": result,
+            "started_at": step.started_at or now,
+            "finished_at": now,
+            "lease_expires_at": None,
+            "next_attempt_at": None,
+        }
+        saga_changes = {**self.running_status(), "current_step": step.index}
+        events = [*events, Event("step_succeeded", step.name, {"attempt": attempts})]
+        if self.saga.status == SagaStatus.RUNNING and self.is_last_forward_step(step):
+            # Fold the completion into this checkpoint: one commit instead of two.
+            saga_changes.update(status=SagaStatus.COMPLETED, finished_at=now, wake_at=None)
+            events.append(Event("saga_completed"))
+        else:
+            next_index = min(step.index + 1, len(self.steps) - 1)
+            saga_changes["wake_at"] = self.lease_for(self.steps[next_index])
+        transition(self.saga, saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
+
+    def is_last_forward_step(self, step: SagaStep) -> bool:
+        done = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
+        return all(s.status in done for s in self.steps if s.index != step.index)
+
+    def step_failed(self, step: SagaStep, error: BaseException, *, attempts: int, actor: Event | None = None) -> None:
+        spec = self.step_def(step)
+        now = timezone.now()
+        errors = error_fields(error)
+        timed_out = isinstance(error, StepTimeout) and spec.kind != "local"
+        base = {"attempts": attempts, "lease_expires_at": None, **errors}
+        detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
+        if is_retryable(spec.retry, error) and attempts < spec.retry.max_attempts:
+            retry_at = now + timedelta(seconds=spec.retry.delay(attempts))
+            transition(
+                self.saga,
+                saga_changes={**self.running_status(), "current_step": step.index, "wake_at": retry_at, "last_error": errors["last_error"]},
+                step=step,
+                step_changes={**base, "status": StepStatus.PENDING, "next_attempt_at": retry_at},
+                events=[Event("step_retry_scheduled", step.name, {**detail, "retry_at": retry_at.isoformat()})],
+            )
+            return
+        step_changes = {**base, "status": StepStatus.FAILED, "timed_out": timed_out, "finished_at": now, "next_attempt_at": None}
+        failed = Event("step_failed", step.name, detail)
+        if not pivot_passed(self.definition, self.steps):
+            transition(
+                self.saga,
+                saga_changes={"status": SagaStatus.COMPENSATING, "current_step": step.index, "wake_at": now, "last_error": errors["last_error"]},
+                step=step,
+                step_changes=step_changes,
+                events=[failed, Event("compensation_started", step.name, {"reason": f"step {step.name} failed"})],
+            )
+            return
+        reason = f"step {step.name} failed after {attempts} attempt(s) past the pivot: {errors['last_error']}"
+        transition(
+            self.saga,
+            saga_changes={"status": SagaStatus.STUCK, "current_step": step.index, "wake_at": None, "last_error": errors["last_error"], "attention_reason": reason},
+            step=step,
+            step_changes=step_changes,
+            events=[failed, Event("saga_stuck", step.name, {"reason": reason})],
+        )
+
+    def turn_back(self, reason: str) -> None:
+        """Start compensating; a step still in flight may have taken effect, so it is compensated too."""
+        in_flight = next((s for s in self.steps if s.status in (StepStatus.RUNNING, StepStatus.WAITING)), None)
+        step_changes = {}
+        if in_flight is not None:
+            step_changes = {"status": StepStatus.FAILED, "timed_out": True, "lease_expires_at": None, "last_error": reason}
+        transition(
+            self.saga,
+            saga_changes={"status": SagaStatus.COMPENSATING, "wake_at": timezone.now(), "last_error": reason},
+            step=in_flight,
+            step_changes=step_changes,
+            events=[Event("compensation_started", detail={"reason": reason})],
+        )
+
+    # --- compensation ---
+
+    def compensate_step(self, step: SagaStep) -> None:
+        spec = self.step_def(step)
+        attempt = step.compensation_attempts + 1
+        ctx = self.context(step, attempt=attempt, compensating=True)
+        if spec.kind == "local":
+            try:
+                with transaction.atomic():
+                    with step_timeout(step.name, spec.timeout):
+                        spec.compensation(ctx)
+                    self.compensation_succeeded(step, attempts=attempt)
+            except ConcurrentUpdate:
+                raise
+            except Exception as error:
+                self.reload()
+                self.compensation_failed(self.steps[step.index], error, attempts=attempt)
+            return
+        lease = self.lease_for(step)
+        transition(
+            self.saga,
+            saga_changes={"current_step": step.index, "wake_at": lease},
+            step=step,
+            step_changes={"status": StepStatus.COMPENSATING, "compensation_attempts": attempt, "lease_expires_at": lease, "next_attempt_at": None},
+            events=[Event("compensation_step_started", step.name, {"attempt": attempt})],
+        )
+        try:
+            with step_timeout(step.name, spec.timeout):
+                spec.compensation(ctx)
+        except Exception as error:
+            self.compensation_failed(step, error, attempts=attempt)
+            return
+        self.compensation_succeeded(step, attempts=attempt)
+
+    def compensation_succeeded(self, step: SagaStep, *, attempts: int) -> None:
+        now = timezone.now()
+        step_changes = {"status": StepStatus.COMPENSATED, "compensation_attempts": attempts, "lease_expires_at": None, "next_attempt_at": None, "finished_at": now}
+        events = [Event("step_compensated", step.name, {"attempt": attempts})]
+        saga_changes = {"current_step": step.index, "wake_at": now + LEASE_MARGIN}
+        others = [s for s in self.steps if s.index != step.index and needs_compensation(self.definition, s)]
+        if not others:
+            saga_changes.update(status=SagaStatus.COMPENSATED, finished_at=now, wake_at=None)
+            events.append(Event("saga_compensated"))
+        transition(self.saga, saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
+
+    def compensation_failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> None:
+        policy = self.step_def(step).compensation_retry
+        now = timezone.now()
+        errors = error_fields(error)
+        base = {"compensation_attempts": attempts, "lease_expires_at": None, **errors}
+        detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
+        if is_retryable(policy, error) and attempts < policy.max_attempts:
+            retry_at = now + timedelta(seconds=policy.delay(attempts))
+            transition(
+                self.saga,
+                saga_changes={"wake_at": retry_at, "last_error": errors["last_error"]},
+                step=step,
+                step_changes={**base, "status": StepStatus.COMPENSATING, "next_attempt_at": retry_at},
+                events=[Event("compensation_retry_scheduled", step.name, {**detail, "retry_at": retry_at.isoformat()})],
+            )
+            return
+        reason = f"compensation of step {step.name} failed after {attempts} attempt(s): {errors['last_error']}"
+        transition(
+            self.saga,
+            saga_changes={"status": SagaStatus.STUCK, "wake_at": None, "last_error": errors["last_error"], "attention_reason": reason},
+            step=step,
+            step_changes={**base, "status": StepStatus.COMPENSATION_FAILED, "next_attempt_at": None},
+            events=[Event("compensation_failed", step.name, detail), Event("saga_stuck", step.name, {"reason": reason})],
+        )

@@ -1,0 +1,83 @@
+"""Starting a saga."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sagaops.definitions import get_definition
+from sagaops.exceptions import IdempotencyConflict
+from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.services.transitions import Event, after_commit, event_row
+from sagaops.states import SagaStatus
+
+FIRST_ADVANCE_GRACE = timedelta(seconds=30)
+
+
+def request_hash(saga_type: str, payload: dict) -> str:
+    body = json.dumps({"type": saga_type, "payload": payload}, sort_keys=True, cls=DjangoJSONEncoder)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def saga_start(
+    *, saga_type: str, payload: dict, idempotency_key: str | None = None, correlation_id: str = ""
+) -> tuple[Saga, bool]:
+    """Create a saga and its steps; its first advance is enqueued after commit.
+
+    Returns (saga, created). Replaying an idempotency key returns the saga it started, or raises
+    IdempotencyConflict when the request differs.
+    """
+    definition = get_definition(saga_type)
+    digest = request_hash(saga_type, payload)
+    if idempotency_key:
+        existing = _replay(idempotency_key, digest)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            saga = _create(definition, payload, idempotency_key, correlation_id, digest)
+    except IntegrityError:
+        # Two requests with the same new key raced: the other one created it.
+        existing = _replay(idempotency_key, digest) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return saga, True
+
+
+def _replay(key: str, digest: str) -> Saga | None:
+    saga = Saga.objects.filter(idempotency_key=key).first()
+    if saga is not None and saga.request_hash != digest:
+        raise IdempotencyConflict(key)
+    return saga
+
+
+def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str) -> Saga:
+    now = timezone.now()
+    saga = Saga.objects.create(
+        type=definition.name,
+        definition_version=definition.version,
+        status=SagaStatus.PENDING,
+        context={"payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
+        idempotency_key=idempotency_key or None,
+        request_hash=digest,
+        correlation_id=correlation_id or "",
+        deadline=now + definition.timeout,
+        # If the first advance task is lost, the timer sweep starts the saga anyway.
+        wake_at=now + FIRST_ADVANCE_GRACE,
+        version=1,
+    )
+    SagaStep.objects.bulk_create(
+        [SagaStep(saga=saga, index=i, name=step.name) for i, step in enumerate(definition.steps)]
+    )
+    event = Event("saga_started", detail={"definition_version": definition.version})
+    SagaEvent.objects.bulk_create([event_row(saga, event, saga.version)])
+    transaction.on_commit(lambda: after_commit(saga, [event], enqueue_advance=True))
+    return saga
+
+

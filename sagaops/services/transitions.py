@@ -1,0 +1,110 @@
+"""The one fenced write every saga transition goes through.
+
+`transition` checks the moves against the state tables, updates the saga only if its version is
+still the one this process read (+1), updates the step, appends the timeline events, and after
+commit mirrors the new state to Redis and (optionally) enqueues the next advance.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from sagaops import mirror
+from sagaops.exceptions import ConcurrentUpdate
+from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
+
+
+@dataclass
+class Event:
+    kind: str
+    step: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    actor_type: str = SagaEvent.Actor.SYSTEM
+    actor: str = ""
+    reason: str = ""
+    user_id: int | None = None
+
+
+def transition(
+    saga: Saga,
+    *,
+    saga_changes: dict[str, Any] | None = None,
+    step: SagaStep | None = None,
+    step_changes: dict[str, Any] | None = None,
+    events: list[Event] = (),
+    enqueue_advance: bool = False,
+) -> None:
+    """Apply one transition; raises ConcurrentUpdate if someone else moved the saga first.
+
+    Runs inside the caller's transaction when there is one (no savepoint: the caller's
+    rollback undoes a local step's action together with its checkpoint).
+    """
+    saga_changes = dict(saga_changes or {})
+    step_changes = dict(step_changes or {})
+    if "status" in saga_changes and saga_changes["status"] != saga.status:
+        check_saga_move(saga.status, saga_changes["status"])
+    if step is not None and "status" in step_changes:
+        check_step_move(step.status, step_changes["status"])
+    now = timezone.now()
+    new_version = saga.version + 1
+    with transaction.atomic(savepoint=False):
+        updated = Saga.objects.filter(pk=saga.pk, version=saga.version).update(
+            version=new_version, updated_at=now, **saga_changes
+        )
+        if not updated:
+            raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
+        if step is not None and step_changes:
+            SagaStep.objects.filter(pk=step.pk).update(**step_changes)
+        SagaEvent.objects.bulk_create([event_row(saga, e, new_version) for e in events])
+        _apply_in_memory(saga, saga_changes, version=new_version, updated_at=now)
+        if step is not None:
+            _apply_in_memory(step, step_changes)
+        transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
+
+
+def set_wake(saga: Saga, when) -> None:
+    """Record when the engine must look at the saga next; not a transition, so no version bump."""
+    if saga.wake_at == when:
+        mirror.timer_set(saga.id, when)
+        return
+    Saga.objects.filter(pk=saga.pk, version=saga.version).update(wake_at=when)
+    saga.wake_at = when
+    mirror.timer_set(saga.id, when)
+
+
+def event_row(saga: Saga, event: Event, version: int) -> SagaEvent:
+    return SagaEvent(
+        saga_id=saga.pk,
+        kind=event.kind,
+        step=event.step,
+        detail=event.detail,
+        actor_type=event.actor_type,
+        actor=event.actor,
+        reason=event.reason,
+        user_id=event.user_id,
+        version=version,
+    )
+
+
+def _apply_in_memory(obj, changes: dict[str, Any], **extra: Any) -> None:
+    for name, value in {**changes, **extra}.items():
+        setattr(obj, name, value)
+
+
+def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None:
+    compact = [{"k": e.kind, "s": e.step, "v": saga.version} for e in events]
+    active = saga.status in ACTIVE_SAGA_STATUSES
+    mirror.publish(
+        saga, compact, finished=saga.status in FINISHED_SAGA_STATUSES, wake_at=saga.wake_at if active else None
+    )
+    if enqueue_advance:
+        from sagaops.tasks import advance
+
+        advance.delay(str(saga.id))

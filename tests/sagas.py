@@ -1,0 +1,78 @@
+"""Saga definitions for the engine's tests. Each step records its calls in a Redis list and
+behaves as the saga's payload tells it to:
+
+    {"fail": {"b": "business" | "transient:N" | "always" | "hang:S"},   # forward action
+     "comp": {"a": "always" | "transient:N"}}                           # compensation
+"""
+
+import time
+
+from sagaops.definitions import RetryPolicy, SagaDefinition, Step, StepContext, register
+from sagaops.redis import get_redis
+
+
+class BusinessError(Exception):
+    pass
+
+
+class TransientError(Exception):
+    pass
+
+
+def calls(saga_id) -> list[str]:
+    return get_redis().lrange(f"test:calls:{saga_id}", 0, -1)
+
+
+def _behave(ctx: StepContext, phase: str) -> dict:
+    get_redis().rpush(f"test:calls:{ctx.saga_id}", f"{phase}:{ctx.step}:{ctx.attempt}")
+    rule = ctx.payload.get(phase, {}).get(ctx.step, "")
+    kind, _, arg = rule.partition(":")
+    if kind == "business":
+        raise BusinessError(f"{ctx.step} refused")
+    if kind == "always" or (kind == "transient" and ctx.attempt <= int(arg)):
+        raise TransientError(f"{ctx.step} failed on attempt {ctx.attempt}")
+    if kind == "hang":
+        time.sleep(float(arg))
+    return {"step": ctx.step, "key": ctx.idempotency_key}
+
+
+def action(ctx: StepContext) -> dict:
+    return _behave(ctx, "fail")
+
+
+def compensation(ctx: StepContext) -> dict:
+    return _behave(ctx, "comp")
+
+
+def send_command(ctx: StepContext) -> dict:
+    get_redis().rpush(f"test:calls:{ctx.saga_id}", f"fail:{ctx.step}:{ctx.attempt}")
+    return {"sent": ctx.idempotency_key}
+
+
+FAST = RetryPolicy(max_attempts=3, initial_delay=0.1, backoff=1.0, non_retryable=(BusinessError,))
+FAST_COMP = RetryPolicy(max_attempts=2, initial_delay=0.1, backoff=1.0)
+
+flow = register(
+    SagaDefinition(
+        name="test.flow",
+        steps=[
+            Step("a", action, compensation=compensation, retry=FAST, compensation_retry=FAST_COMP),
+            Step("b", action, compensation=compensation, kind="remote", retry=FAST, compensation_retry=FAST_COMP),
+            Step("c", action, compensation=compensation, kind="remote", retry=FAST, compensation_retry=FAST_COMP,
+                 timeout=1),
+            Step("d", action, pivot=True, retry=FAST),
+            Step("e", action, kind="remote", retry=FAST),
+        ],
+    )
+)
+
+async_flow = register(
+    SagaDefinition(
+        name="test.async",
+        steps=[
+            Step("a", action, compensation=compensation, retry=FAST),
+            Step("wait", send_command, compensation=compensation, kind="async", retry=FAST, timeout=30),
+            Step("done", action, retry=FAST),
+        ],
+    )
+)
