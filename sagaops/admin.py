@@ -9,7 +9,16 @@ class SagaStepInline(admin.TabularInline):
     model = SagaStep
     extra = 0
     can_delete = False
-    fields = ("index", "name", "status", "attempts", "compensation_attempts", "lease_expires_at", "next_attempt_at", "last_error")
+    fields = (
+        "index",
+        "name",
+        "status",
+        "attempts",
+        "compensation_attempts",
+        "lease_expires_at",
+        "next_attempt_at",
+        "last_error",
+    )
     readonly_fields = fields
 
 

@@ -37,8 +37,20 @@ def worker_env(**extra: str) -> dict[str, str]:
 def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> subprocess.Popen:
     OUTPUT.mkdir(exist_ok=True)
     logfile = open(OUTPUT / f"worker-{name}.log", "ab")
-    cmd = [sys.executable, "-m", "celery", "-A", "sagaops", "worker", "-n", f"{name}@%h",
-           f"--concurrency={concurrency}", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "sagaops",
+        "worker",
+        "-n",
+        f"{name}@%h",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--without-mingle",
+        "--without-gossip",
+    ]
     if beat:
         cmd += ["-B", "--schedule", str(OUTPUT / f"beat-{name}")]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(**env), stdout=logfile, stderr=subprocess.STDOUT)

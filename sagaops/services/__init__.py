@@ -2,6 +2,25 @@
 
 from sagaops.services.callbacks import step_complete, step_fail
 from sagaops.services.executor import saga_advance
+from sagaops.services.operators import (
+    compensation_mark_done,
+    saga_compensate,
+    saga_resolve,
+    saga_retry,
+    saga_retry_compensation,
+    step_skip,
+)
 from sagaops.services.start import saga_start
 
-__all__ = ["saga_advance", "saga_start", "step_complete", "step_fail"]
+__all__ = [
+    "compensation_mark_done",
+    "saga_advance",
+    "saga_compensate",
+    "saga_resolve",
+    "saga_retry",
+    "saga_retry_compensation",
+    "saga_start",
+    "step_complete",
+    "step_fail",
+    "step_skip",
+]

@@ -36,7 +36,12 @@ def step_complete(*, saga_id, step_name: str, result: Any, actor: str = "") -> s
         try:
             with transaction.atomic():
                 executor.step_succeeded(
-                    step, result, attempts=step.attempts, events=[Event("callback_received", step.name, {"outcome": "complete"}, SagaEvent.Actor.SERVICE, actor)]
+                    step,
+                    result,
+                    attempts=step.attempts,
+                    events=[
+                        Event("callback_received", step.name, {"outcome": "complete"}, SagaEvent.Actor.SERVICE, actor)
+                    ],
                 )
                 _enqueue_advance(executor.saga)
             return "completed"

@@ -102,7 +102,9 @@ class Executor:
                 if not self.perform(move):
                     return
             except ConcurrentUpdate:
-                log.info("saga %s moved under us (version %s); leaving it to its new owner", self.saga.pk, self.saga.version)
+                log.info(
+                    "saga %s moved under us (version %s); leaving it to its new owner", self.saga.pk, self.saga.version
+                )
                 return
         set_wake(self.saga, timezone.now())  # an unusually long run: continue in a new task
 
@@ -270,18 +272,34 @@ class Executor:
             retry_at = now + timedelta(seconds=spec.retry.delay(attempts))
             transition(
                 self.saga,
-                saga_changes={**self.running_status(), "current_step": step.index, "wake_at": retry_at, "last_error": errors["last_error"]},
+                saga_changes={
+                    **self.running_status(),
+                    "current_step": step.index,
+                    "wake_at": retry_at,
+                    "last_error": errors["last_error"],
+                },
                 step=step,
                 step_changes={**base, "status": StepStatus.PENDING, "next_attempt_at": retry_at},
                 events=[Event("step_retry_scheduled", step.name, {**detail, "retry_at": retry_at.isoformat()})],
             )
             return
-        step_changes = {**base, "status": StepStatus.FAILED, "timed_out": timed_out, "finished_at": now, "next_attempt_at": None}
+        step_changes = {
+            **base,
+            "status": StepStatus.FAILED,
+            "timed_out": timed_out,
+            "finished_at": now,
+            "next_attempt_at": None,
+        }
         failed = Event("step_failed", step.name, detail)
         if not pivot_passed(self.definition, self.steps):
             transition(
                 self.saga,
-                saga_changes={"status": SagaStatus.COMPENSATING, "current_step": step.index, "wake_at": now, "last_error": errors["last_error"]},
+                saga_changes={
+                    "status": SagaStatus.COMPENSATING,
+                    "current_step": step.index,
+                    "wake_at": now,
+                    "last_error": errors["last_error"],
+                },
                 step=step,
                 step_changes=step_changes,
                 events=[failed, Event("compensation_started", step.name, {"reason": f"step {step.name} failed"})],
@@ -290,7 +308,13 @@ class Executor:
         reason = f"step {step.name} failed after {attempts} attempt(s) past the pivot: {errors['last_error']}"
         transition(
             self.saga,
-            saga_changes={"status": SagaStatus.STUCK, "current_step": step.index, "wake_at": None, "last_error": errors["last_error"], "attention_reason": reason},
+            saga_changes={
+                "status": SagaStatus.STUCK,
+                "current_step": step.index,
+                "wake_at": None,
+                "last_error": errors["last_error"],
+                "attention_reason": reason,
+            },
             step=step,
             step_changes=step_changes,
             events=[failed, Event("saga_stuck", step.name, {"reason": reason})],
@@ -301,7 +325,12 @@ class Executor:
         in_flight = next((s for s in self.steps if s.status in (StepStatus.RUNNING, StepStatus.WAITING)), None)
         step_changes = {}
         if in_flight is not None:
-            step_changes = {"status": StepStatus.FAILED, "timed_out": True, "lease_expires_at": None, "last_error": reason}
+            step_changes = {
+                "status": StepStatus.FAILED,
+                "timed_out": True,
+                "lease_expires_at": None,
+                "last_error": reason,
+            }
         transition(
             self.saga,
             saga_changes={"status": SagaStatus.COMPENSATING, "wake_at": timezone.now(), "last_error": reason},
@@ -333,7 +362,12 @@ class Executor:
             self.saga,
             saga_changes={"current_step": step.index, "wake_at": lease},
             step=step,
-            step_changes={"status": StepStatus.COMPENSATING, "compensation_attempts": attempt, "lease_expires_at": lease, "next_attempt_at": None},
+            step_changes={
+                "status": StepStatus.COMPENSATING,
+                "compensation_attempts": attempt,
+                "lease_expires_at": lease,
+                "next_attempt_at": None,
+            },
             events=[Event("compensation_step_started", step.name, {"attempt": attempt})],
         )
         try:
@@ -346,7 +380,13 @@ class Executor:
 
     def compensation_succeeded(self, step: SagaStep, *, attempts: int) -> None:
         now = timezone.now()
-        step_changes = {"status": StepStatus.COMPENSATED, "compensation_attempts": attempts, "lease_expires_at": None, "next_attempt_at": None, "finished_at": now}
+        step_changes = {
+            "status": StepStatus.COMPENSATED,
+            "compensation_attempts": attempts,
+            "lease_expires_at": None,
+            "next_attempt_at": None,
+            "finished_at": now,
+        }
         events = [Event("step_compensated", step.name, {"attempt": attempts})]
         saga_changes = {"current_step": step.index, "wake_at": now + LEASE_MARGIN}
         others = [s for s in self.steps if s.index != step.index and needs_compensation(self.definition, s)]
@@ -374,8 +414,16 @@ class Executor:
         reason = f"compensation of step {step.name} failed after {attempts} attempt(s): {errors['last_error']}"
         transition(
             self.saga,
-            saga_changes={"status": SagaStatus.STUCK, "wake_at": None, "last_error": errors["last_error"], "attention_reason": reason},
+            saga_changes={
+                "status": SagaStatus.STUCK,
+                "wake_at": None,
+                "last_error": errors["last_error"],
+                "attention_reason": reason,
+            },
             step=step,
             step_changes={**base, "status": StepStatus.COMPENSATION_FAILED, "next_attempt_at": None},
-            events=[Event("compensation_failed", step.name, detail), Event("saga_stuck", step.name, {"reason": reason})],
+            events=[
+                Event("compensation_failed", step.name, detail),
+                Event("saga_stuck", step.name, {"reason": reason}),
+            ],
         )

@@ -79,5 +79,3 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
     SagaEvent.objects.bulk_create([event_row(saga, event, saga.version)])
     transaction.on_commit(lambda: after_commit(saga, [event], enqueue_advance=True))
     return saga
-
-

@@ -41,6 +41,8 @@ def mirror_rebuild(*, include_finished: bool = False) -> int:
         events = SagaEvent.objects.filter(saga=saga).order_by("-id")[: mirror.LOG_MAXLEN]
         compact = [{"k": e.kind, "s": e.step, "v": e.version} for e in reversed(events)]
         active = saga.status in ACTIVE_SAGA_STATUSES
-        mirror.publish(saga, compact, finished=saga.status in FINISHED_SAGA_STATUSES, wake_at=saga.wake_at if active else None)
+        mirror.publish(
+            saga, compact, finished=saga.status in FINISHED_SAGA_STATUSES, wake_at=saga.wake_at if active else None
+        )
         count += 1
     return count

@@ -29,7 +29,11 @@ def test_business_failure_compensates_in_reverse_order():
     assert saga.status == "compensated"
     assert calls(saga.id) == ["fail:a:1", "fail:b:1", "fail:c:1", "comp:b:1", "comp:a:1"]
     assert step_statuses(saga) == {
-        "a": "compensated", "b": "compensated", "c": "failed", "d": "pending", "e": "pending",
+        "a": "compensated",
+        "b": "compensated",
+        "c": "failed",
+        "d": "pending",
+        "e": "pending",
     }
 
 
