@@ -10,7 +10,7 @@ from django.db import connection
 from sagaops.redis import get_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "test-output"
+OUTPUT = ROOT / "test-output" / f"slot{os.environ.get('SAGAOPS_TEST_SLOT', '0')}"
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> subprocess.Popen:
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     logfile = open(OUTPUT / f"worker-{name}.log", "ab")
     cmd = [
         sys.executable,

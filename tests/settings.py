@@ -1,13 +1,20 @@
-"""Settings for the test suite and the worker processes it starts: own Redis databases."""
+"""Settings for the test suite and the worker processes it starts: own Redis databases.
+
+SAGAOPS_TEST_SLOT (0-3) gives parallel test runs on one machine their own test database and
+Redis databases, so they do not trample each other.
+"""
 
 import os
 
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+_slot = int(os.environ.get("SAGAOPS_TEST_SLOT", "0"))
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - 2 * _slot}")
+os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - 2 * _slot}")
+if _slot:
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/sagaops_slot{_slot}")
 
 from sagaops.settings import *  # noqa: E402,F403
 
 SAGAOPS_FAULTS_FROM_REDIS = True
+SAGAOPS_SAGA_MODULES = ["tests.sagas"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SAGAOPS_SAGA_MODULES = ["tests.sagas"]
