@@ -18,3 +18,7 @@ SAGAOPS_FAULTS_FROM_REDIS = True
 SAGAOPS_SAGA_MODULES = ["tests.sagas"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# WhiteNoise warns about a missing STATIC_ROOT; tests serve static files through the finders.
+STATIC_ROOT = BASE_DIR / "test-output" / "static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,94 @@
+"""Place random orders against the seeded catalog; some are meant to fail (huge quantities,
+poor customers, reused coupons) so the console shows compensations next to completions."""
+
+import random
+import time
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from inventory.selectors import product_list
+from orders.exceptions import OrderError
+from orders.services import order_place
+from payments.selectors import account_list, coupon_list
+from sagaops.exceptions import SagaError
+from sagaops.faults import set_redis_spec
+
+FINISHED = {"completed", "compensated", "stuck", "resolved"}
+
+
+class Command(BaseCommand):
+    help = "Place N random demo orders (run sagaops_seed first); optionally give workers a fault spec."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--orders", type=int, required=True, help="how many orders to place")
+        parser.add_argument(
+            "--faults",
+            help='fault spec for the running workers, e.g. "payments.charge=error:0.2"; "off" clears it',
+        )
+        parser.add_argument("--seed", type=int, help="random seed, for a repeatable run")
+        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the sagas to finish")
+
+    def handle(self, *args, orders: int, faults: str | None, seed: int | None, wait: float, **options) -> None:
+        if orders < 0:
+            raise CommandError("--orders must be 0 or more")
+        if faults is not None:
+            self._faults_set(faults)
+        catalog = list(product_list())
+        customers = list(account_list().values_list("customer", flat=True))
+        coupons = list(coupon_list().values_list("code", flat=True))
+        if orders and (not catalog or not customers):
+            raise CommandError("the catalog is empty: run `manage.py sagaops_seed` first")
+        rng = random.Random(seed)
+        sagas = [s for s in (self._place(rng, n, catalog, customers, coupons) for n in range(orders)) if s]
+        self.stdout.write(f"placed {len(sagas)} of {orders} orders ({orders - len(sagas)} refused at placement)")
+        if wait and sagas:
+            self._wait(sagas, wait)
+
+    def _faults_set(self, spec: str) -> None:
+        try:
+            set_redis_spec(None if spec.strip().lower() in {"", "off", "none"} else spec)
+        except ValueError as error:
+            raise CommandError(f"--faults: {error}") from None
+        except redis.RedisError as error:
+            raise CommandError(f"Redis is not reachable at {settings.REDIS_URL}: {error}") from None
+        self.stdout.write(f"faults for the workers: {spec or 'off'}")
+
+    def _order_request(self, rng: random.Random, catalog: list, customers: list, coupons: list) -> dict:
+        items = []
+        for product in rng.sample(catalog, k=rng.randint(1, min(3, len(catalog)))):
+            # About one line in ten asks for more than there is: the saga must compensate.
+            quantity = product.stock + 50 if rng.random() < 0.1 else rng.randint(1, 3)
+            items.append({"sku": product.sku, "quantity": quantity})
+        # Coupons are single use: a later order picking a taken one is refused by payments.
+        coupon = rng.choice(coupons) if coupons and rng.random() < 0.3 else None
+        return {"customer": rng.choice(customers), "items": items, "coupon": coupon}
+
+    def _place(self, rng: random.Random, n: int, catalog: list, customers: list, coupons: list):
+        request = self._order_request(rng, catalog, customers, coupons)
+        what = ", ".join(f"{i['quantity']}x{i['sku']}" for i in request["items"])
+        try:
+            order, saga = order_place(**request, correlation_id=f"demo:{rng.getrandbits(64):016x}")
+        except (OrderError, SagaError) as error:
+            self.stdout.write(f"#{n + 1:<4} refused  {request['customer']:<8} {what}: {error}")
+            return None
+        coupon = request["coupon"] or "-"
+        self.stdout.write(
+            f"#{n + 1:<4} order {order.pk:<6} {order.customer:<8} {order.total:>9} coupon={coupon:<7} "
+            f"saga={saga.id} [{what}]"
+        )
+        return saga
+
+    def _wait(self, sagas: list, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            for saga in sagas:
+                saga.refresh_from_db(fields=["status"])
+            if all(s.status in FINISHED for s in sagas) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+        counts: dict[str, int] = {}
+        for saga in sagas:
+            counts[saga.status] = counts.get(saga.status, 0) + 1
+        self.stdout.write("sagas: " + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))

@@ -1,0 +1,232 @@
+"""Orders: placing one starts the checkout saga; the saga's steps confirm, cancel and notify.
+
+The engine is imported inside the functions that use it: the domain apps must load (and
+migrate) without the engine's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders import participants
+from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
+from orders.models import Order, OrderLine
+from sagaops.faults import inject
+
+if TYPE_CHECKING:
+    from sagaops.models import Saga
+
+CHECKOUT_SAGA = "order.checkout"
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class _Request:
+    customer: str
+    lines: dict[str, int]  # sku -> quantity, in request order, duplicates summed
+    coupon: str
+
+
+def _item_validate(index: int, item: Any) -> tuple[str, int]:
+    if not isinstance(item, dict):
+        raise InvalidOrder(f"items[{index}]", "must be an object with sku and quantity")
+    sku, quantity = item.get("sku"), item.get("quantity")
+    if not isinstance(sku, str) or not sku.strip():
+        raise InvalidOrder(f"items[{index}].sku", "is required")
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise InvalidOrder(f"items[{index}].quantity", f"must be a whole number >= 1, got {quantity!r}")
+    return sku.strip(), quantity
+
+
+def _request_validate(*, customer: Any, items: Any, coupon: Any) -> _Request:
+    if not isinstance(customer, str) or not customer.strip():
+        raise InvalidOrder("customer", "is required")
+    if coupon is not None and not isinstance(coupon, str):
+        raise InvalidOrder("coupon", "must be a string")
+    if not isinstance(items, list | tuple) or not items:
+        raise InvalidOrder("items", "at least one item is required")
+    lines: dict[str, int] = {}
+    for index, item in enumerate(items):
+        sku, quantity = _item_validate(index, item)
+        lines[sku] = lines.get(sku, 0) + quantity
+    return _Request(customer=customer.strip(), lines=lines, coupon=(coupon or "").strip())
+
+
+def _prices_lookup(request: _Request) -> dict[str, Decimal]:
+    prices = participants.product_prices(list(request.lines))
+    for index, sku in enumerate(request.lines):
+        if sku not in prices:
+            raise InvalidOrder(f"items[{index}].sku", f"unknown product {sku!r}")
+    return prices
+
+
+def checkout_payload(order: Order) -> dict:
+    """The saga's start payload, rebuilt identically from the order for a replayed request."""
+    return {
+        "order_id": order.pk,
+        "customer": order.customer,
+        "items": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines.order_by("id")],
+        "coupon": order.coupon or None,
+        "total": str(order.total),
+    }
+
+
+def _order_create(request: _Request, prices: dict[str, Decimal], idempotency_key: str | None) -> Order:
+    total = sum((prices[sku] * quantity for sku, quantity in request.lines.items()), Decimal("0"))
+    order = Order.objects.create(
+        customer=request.customer,
+        total=total.quantize(CENT),
+        coupon=request.coupon,
+        idempotency_key=idempotency_key or None,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, sku=sku, quantity=quantity, unit_price=prices[sku])
+        for sku, quantity in request.lines.items()
+    )
+    return order
+
+
+def _order_replay(order: Order, request: _Request, idempotency_key: str, correlation_id: str) -> tuple[Order, Saga]:
+    from sagaops.exceptions import IdempotencyConflict
+    from sagaops.services import saga_start
+
+    original = _Request(
+        customer=order.customer,
+        lines={line.sku: line.quantity for line in order.lines.order_by("id")},
+        coupon=order.coupon,
+    )
+    if original != request:
+        raise IdempotencyConflict(idempotency_key)
+    # Same key, same payload: the engine hands back the saga it started the first time.
+    saga, _ = saga_start(
+        saga_type=CHECKOUT_SAGA,
+        payload=checkout_payload(order),
+        idempotency_key=idempotency_key,
+        correlation_id=correlation_id,
+    )
+    return order, saga
+
+
+def _order_with_saga(
+    request: _Request, prices: dict[str, Decimal], idempotency_key: str | None, correlation_id: str
+) -> tuple[Order, Saga]:
+    from sagaops.services import saga_start
+
+    # One transaction: no order without its saga, no saga without its order.
+    with transaction.atomic():
+        order = _order_create(request, prices, idempotency_key)
+        saga, _ = saga_start(
+            saga_type=CHECKOUT_SAGA,
+            payload=checkout_payload(order),
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id or f"order:{order.pk}",
+        )
+        order.saga_id = saga.id
+        order.save(update_fields=["saga_id", "updated"])
+    return order, saga
+
+
+def order_place(
+    *,
+    customer: str,
+    items: list[dict],
+    coupon: str | None = None,
+    idempotency_key: str | None = None,
+    correlation_id: str = "",
+) -> tuple[Order, Saga]:
+    """Create a pending order priced from the catalog and start its checkout saga, atomically.
+
+    Raises InvalidOrder (a ValueError naming the field) for bad input. A replayed
+    idempotency key returns the original order and saga; a different request under the same
+    key raises sagaops.exceptions.IdempotencyConflict.
+    """
+    inject("orders.create")
+    request = _request_validate(customer=customer, items=items, coupon=coupon)
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _order_replay(existing, request, idempotency_key, correlation_id)
+    prices = _prices_lookup(request)
+    try:
+        return _order_with_saga(request, prices, idempotency_key, correlation_id)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: this one is its replay.
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if existing is None:
+            raise
+        return _order_replay(existing, request, idempotency_key, correlation_id)
+
+
+def _order_lock(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
+
+
+def _order_status_set(order: Order, status: str) -> Order:
+    order.status = status
+    order.save(update_fields=["status", "updated"])
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int) -> Order:
+    """Cancel a pending order (the checkout saga's compensation). Idempotent."""
+    order = _order_lock(order_id)
+    if order.status == Order.Status.CANCELLED:
+        return order
+    if order.status == Order.Status.CONFIRMED:
+        raise OrderStateError(order.pk, order.status, "cancel")
+    return _order_status_set(order, Order.Status.CANCELLED)
+
+
+@transaction.atomic
+def order_confirm(*, order_id: int) -> Order:
+    """Confirm a pending order (the checkout saga's pivot). Idempotent; refuses a cancelled order."""
+    inject("orders.confirm")
+    order = _order_lock(order_id)
+    if order.status == Order.Status.CONFIRMED:
+        return order
+    if order.status == Order.Status.CANCELLED:
+        raise OrderStateError(order.pk, order.status, "confirm")
+    return _order_status_set(order, Order.Status.CONFIRMED)
+
+
+def _recipient(customer: str) -> str:
+    return customer if "@" in customer else f"{customer}@example.com"
+
+
+def _confirmation_send(order: Order) -> None:
+    lines = "\n".join(f"  {line.quantity} x {line.sku} at {line.unit_price}" for line in order.lines.order_by("id"))
+    send_mail(
+        subject=f"Your order {order.pk} is confirmed",
+        message=f"Hello {order.customer},\n\nwe have confirmed your order {order.pk}:\n{lines}\nTotal: {order.total}\n",
+        from_email=None,
+        recipient_list=[_recipient(order.customer)],
+    )
+
+
+@transaction.atomic
+def order_notify(*, order_id: int) -> Order:
+    """Mail the customer their confirmation, once: a set notified_at means it was sent.
+
+    The mail goes out while the order row is locked, so two concurrent notifies cannot both
+    send. If the commit fails after sending, a retry sends again: at least once, never lost.
+    """
+    inject("orders.notify")
+    order = _order_lock(order_id)
+    if order.notified_at is not None:
+        return order
+    if order.status != Order.Status.CONFIRMED:
+        raise OrderStateError(order.pk, order.status, "notify")
+    _confirmation_send(order)
+    order.notified_at = timezone.now()
+    order.save(update_fields=["notified_at", "updated"])
+    return order

@@ -1,0 +1,66 @@
+"""The checkout saga's step functions: each takes a StepContext and returns a JSON-able dict.
+
+Remote steps pass `ctx.idempotency_key` to the participant as the reference it dedupes on;
+their compensations pass `ctx.action_key`, the forward step's key, which names what to undo.
+"""
+
+from decimal import Decimal
+
+from orders import participants
+from orders.exceptions import OrderStateError
+from orders.models import Order
+from orders.selectors import order_get
+from orders.services import order_cancel, order_confirm, order_notify
+from sagaops.definitions import StepContext
+
+
+def _order_id(ctx: StepContext) -> int:
+    return int(ctx.payload["order_id"])
+
+
+def _order_result(order: Order) -> dict:
+    return {"order_id": order.pk, "status": order.status}
+
+
+def create_order(ctx: StepContext) -> dict:
+    """The order row was written with the saga, in one transaction, by order_place.
+
+    This step makes it the saga's first undoable effect (its compensation cancels it) and
+    refuses an order that was cancelled before the saga got going.
+    """
+    order = order_get(order_id=_order_id(ctx))
+    if order.status == Order.Status.CANCELLED:
+        raise OrderStateError(order.pk, order.status, "check out")
+    return {**_order_result(order), "total": str(order.total)}
+
+
+def cancel_order(ctx: StepContext) -> dict:
+    return _order_result(order_cancel(order_id=_order_id(ctx)))
+
+
+def reserve_stock(ctx: StepContext) -> dict:
+    return participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"])
+
+
+def release_stock(ctx: StepContext) -> dict:
+    return participants.release_stock(ctx.action_key)
+
+
+def charge_payment(ctx: StepContext) -> dict:
+    payload = ctx.payload
+    return participants.charge(
+        ctx.idempotency_key, payload["customer"], Decimal(payload["total"]), payload.get("coupon")
+    )
+
+
+def refund_payment(ctx: StepContext) -> dict:
+    return participants.refund(ctx.action_key)
+
+
+def confirm_order(ctx: StepContext) -> dict:
+    return _order_result(order_confirm(order_id=_order_id(ctx)))
+
+
+def notify_customer(ctx: StepContext) -> dict:
+    order = order_notify(order_id=_order_id(ctx))
+    return {**_order_result(order), "notified_at": order.notified_at.isoformat()}
