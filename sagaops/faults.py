@@ -2,6 +2,7 @@
 
 A spec is a comma-separated list of `point=kind[:arg]`:
     payments.charge=error:0.2     raise InjectedFault in 20% of calls (a transient error)
+    payments.charge=first:2       raise InjectedFault in the first 2 calls only (counted in Redis)
     inventory.reserve=delay:2     sleep 2 seconds, then carry on
     orders.notify=hang            sleep until the step's timeout interrupts it (default 3600 s)
     orders.notify=hang:5          sleep 5 seconds, then carry on
@@ -22,7 +23,8 @@ from django.conf import settings
 from sagaops.exceptions import InjectedFault
 
 REDIS_KEY = "sagaops:faults"
-KINDS = {"error", "delay", "hang"}
+KINDS = {"error", "first", "delay", "hang"}
+COUNTER_KEY = "sagaops:faults:calls"
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ def parse_spec(spec: str) -> dict[str, Fault]:
         point, sep, rule = entry.partition("=")
         kind, _, arg = rule.partition(":")
         if not sep or not point or kind not in KINDS:
-            raise ValueError(f"bad fault {entry!r}: expected point=error:P, delay:S or hang[:S]")
-        default = {"error": 1.0, "delay": 1.0, "hang": 3600.0}[kind]
+            raise ValueError(f"bad fault {entry!r}: expected point=error:P, first:N, delay:S or hang[:S]")
+        default = {"error": 1.0, "first": 1.0, "delay": 1.0, "hang": 3600.0}[kind]
         try:
             value = float(arg) if arg else default
         except ValueError:
@@ -63,9 +65,10 @@ def set_redis_spec(spec: str | None) -> None:
     from sagaops.redis import get_redis
 
     if spec is None:
-        get_redis().delete(REDIS_KEY)
+        get_redis().delete(REDIS_KEY, COUNTER_KEY)
     else:
         parse_spec(spec)
+        get_redis().delete(COUNTER_KEY)
         get_redis().set(REDIS_KEY, spec)
 
 
@@ -78,5 +81,10 @@ def inject(point: str) -> None:
         return
     if fault.kind == "error" and random.random() < fault.arg:
         raise InjectedFault(f"injected fault at {point}")
+    if fault.kind == "first":
+        from sagaops.redis import get_redis
+
+        if get_redis().hincrby(COUNTER_KEY, point, 1) <= fault.arg:
+            raise InjectedFault(f"injected fault at {point}")
     if fault.kind in {"delay", "hang"}:
         time.sleep(fault.arg)

@@ -86,6 +86,6 @@ def celery_worker(django_db_setup, django_db_blocker):
     from sagaops.celery import app
 
     app.control.purge()
-    proc = start_worker("suite")
+    proc = start_worker("suite", SAGAOPS_CHECKOUT_STEP_TIMEOUT="3")
     yield proc
     stop_worker(proc)

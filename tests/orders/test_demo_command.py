@@ -34,3 +34,13 @@ def test_demo_places_orders_and_prints_a_line_each_and_a_summary(capsys):
     assert lines[-1].startswith("placed ")
     assert Order.objects.count() == 5
     assert Order.objects.filter(saga_id__isnull=True).count() == 0
+
+
+def test_if_empty_places_nothing_when_orders_exist(capsys):
+    call_command("sagaops_seed")
+    call_command("sagaops_demo", "--orders", "2", "--seed", "1")
+
+    call_command("sagaops_demo", "--orders", "5", "--if-empty")
+
+    assert "orders exist already" in capsys.readouterr().out
+    assert Order.objects.count() == 2

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inventory.selectors import product_list
 from orders.exceptions import OrderError
+from orders.selectors import order_list
 from orders.services import order_place
 from payments.selectors import account_list, coupon_list
 from sagaops.exceptions import SagaError
@@ -29,10 +30,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, help="random seed, for a repeatable run")
         parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the sagas to finish")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when orders already exist")
 
-    def handle(self, *args, orders: int, faults: str | None, seed: int | None, wait: float, **options) -> None:
+    def handle(
+        self, *args, orders: int, faults: str | None, seed: int | None, wait: float, if_empty: bool, **options
+    ) -> None:
         if orders < 0:
             raise CommandError("--orders must be 0 or more")
+        if if_empty and order_list().exists():
+            self.stdout.write("orders exist already: no demo orders placed")
+            return
         if faults is not None:
             self._faults_set(faults)
         catalog = list(product_list())
