@@ -1,6 +1,6 @@
 """Settings for the test suite and the worker processes it starts: own Redis databases.
 
-SAGAOPS_TEST_SLOT (0-3) gives parallel test runs on one machine their own test database and
+SAGAOPS_TEST_SLOT (0-6) gives parallel test runs on one machine their own test database and
 Redis databases, so they do not trample each other.
 """
 
