@@ -12,6 +12,7 @@ from orders.models import Order
 from orders.selectors import order_get
 from orders.services import order_cancel, order_confirm, order_notify
 from sagaops.definitions import StepContext
+from sagaops.faults import inject
 
 
 def _order_id(ctx: StepContext) -> int:
@@ -39,7 +40,9 @@ def cancel_order(ctx: StepContext) -> dict:
 
 
 def reserve_stock(ctx: StepContext) -> dict:
-    return participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"])
+    result = participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"])
+    inject("inventory.reserve.reply")  # the reply is slow or lost after inventory did the work
+    return result
 
 
 def release_stock(ctx: StepContext) -> dict:
@@ -48,9 +51,11 @@ def release_stock(ctx: StepContext) -> dict:
 
 def charge_payment(ctx: StepContext) -> dict:
     payload = ctx.payload
-    return participants.charge(
+    result = participants.charge(
         ctx.idempotency_key, payload["customer"], Decimal(payload["total"]), payload.get("coupon")
     )
+    inject("payments.charge.reply")  # the reply is slow or lost after payments charged
+    return result
 
 
 def refund_payment(ctx: StepContext) -> dict:

@@ -9,7 +9,7 @@ from django.db import transaction
 from sagaops.exceptions import ActionRefused, ConcurrentUpdate, SagaError
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.executor import Executor, to_json
-from sagaops.services.transitions import Event
+from sagaops.services.transitions import Event, enqueue_advance_task
 from sagaops.states import StepStatus
 
 IN_FLIGHT = (StepStatus.RUNNING, StepStatus.WAITING)
@@ -84,6 +84,4 @@ def _require_in_flight(executor: Executor, step: SagaStep) -> None:
 
 
 def _enqueue_advance(saga: Saga) -> None:
-    from sagaops.tasks import advance
-
-    transaction.on_commit(lambda: advance.delay(str(saga.pk)))
+    transaction.on_commit(lambda: enqueue_advance_task(saga.pk))

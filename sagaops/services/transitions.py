@@ -8,10 +8,12 @@ commit mirrors the new state to Redis and (optionally) enqueues the next advance
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import redis
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +21,8 @@ from sagaops import mirror
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,12 +75,13 @@ def transition(
 
 def set_wake(saga: Saga, when) -> None:
     """Record when the engine must look at the saga next; not a transition, so no version bump."""
-    if saga.wake_at == when:
+    if saga.wake_at != when:
+        Saga.objects.filter(pk=saga.pk, version=saga.version).update(wake_at=when)
+        saga.wake_at = when
+    try:
         mirror.timer_set(saga.id, when)
-        return
-    Saga.objects.filter(pk=saga.pk, version=saga.version).update(wake_at=when)
-    saga.wake_at = when
-    mirror.timer_set(saga.id, when)
+    except redis.RedisError:
+        log.warning("could not arm the timer of saga %s; the reconcile pass re-arms it", saga.id)
 
 
 def event_row(saga: Saga, event: Event, version: int) -> SagaEvent:
@@ -105,6 +110,14 @@ def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None
         saga, compact, finished=saga.status in FINISHED_SAGA_STATUSES, wake_at=saga.wake_at if active else None
     )
     if enqueue_advance:
-        from sagaops.tasks import advance
+        enqueue_advance_task(saga.id)
 
-        advance.delay(str(saga.id))
+
+def enqueue_advance_task(saga_id) -> None:
+    """Send an advance; if the broker is down, the saga's timer (wake_at) starts it later."""
+    from sagaops.tasks import advance
+
+    try:
+        advance.delay(str(saga_id))
+    except Exception:  # kombu raises its own connection errors; the database already has the truth
+        log.warning("could not enqueue an advance of saga %s; its timer will run it", saga_id, exc_info=True)
