@@ -8,6 +8,7 @@ import redis
 
 from sagaops import mirror
 from sagaops.models import Saga, SagaStep
+from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +33,20 @@ def saga_results(*, steps: list[SagaStep]) -> dict:
 def saga_context(*, saga: Saga, steps: list[SagaStep]) -> dict:
     """The saga's context as services see it: the start payload and each step's result."""
     return {"payload": saga.context.get("payload", {}), "results": saga_results(steps=steps)}
+
+
+def saga_problems(*, require_settled: bool = False) -> list[str]:
+    """Sagas in a state the engine promises never to leave them in.
+
+    A stuck saga must say why; an active saga must have a timer (in the database, and in Redis
+    unless the reconcile pass has yet to re-arm it); with require_settled, none may be active.
+    """
+    problems = [
+        f"saga {saga_id} is stuck without a reason"
+        for saga_id in Saga.objects.filter(status=SagaStatus.STUCK, attention_reason="").values_list("id", flat=True)
+    ]
+    active = list(Saga.objects.filter(status__in=ACTIVE_SAGA_STATUSES).values_list("id", "status", "wake_at"))
+    if require_settled:
+        problems += [f"saga {saga_id} is still {status}" for saga_id, status, _ in active]
+    problems += [f"saga {saga_id} is {status} with no timer" for saga_id, status, wake in active if wake is None]
+    return problems

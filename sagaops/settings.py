@@ -127,6 +127,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- sagaops engine ---
 # Comma-separated fault injection spec, off by default: "payments.charge=error:0.2,orders.notify=hang".
 SAGAOPS_FAULTS = os.environ.get("SAGAOPS_FAULTS", "")
+# If a new saga's first advance task is lost (broker down or flushed), its timer starts it
+# after this many seconds; a duplicate advance is harmless, so keep it short.
+SAGAOPS_START_GRACE = float(os.environ.get("SAGAOPS_START_GRACE", "15"))
 # How long a finished saga's Redis mirror is kept (seconds).
 SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
 # A running/compensating saga with no progress for longer than this is shown as stuck (seconds).

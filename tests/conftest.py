@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,7 +37,8 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> subprocess.Popen:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    logfile = open(OUTPUT / f"worker-{name}.log", "ab")
+    log_path = OUTPUT / f"worker-{name}.log"
+    log_path.unlink(missing_ok=True)
     cmd = [
         sys.executable,
         "-m",
@@ -53,22 +55,33 @@ def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: s
     ]
     if beat:
         cmd += ["-B", "--schedule", str(OUTPUT / f"beat-{name}")]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(**env), stdout=logfile, stderr=subprocess.STDOUT)
-    wait_for_worker(name, proc)
+    # Its own session: a test can kill the worker and its pool children together (os.killpg).
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=worker_env(**env),
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_ready(name, proc, log_path)
+    except RuntimeError:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     return proc
 
 
-def wait_for_worker(name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    from sagaops.celery import app
-
+def wait_for_ready(name: str, proc: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    """Celery logs "<name>@<host> ready." once it consumes from the broker."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"worker {name} exited with {proc.returncode}; see test-output/worker-{name}.log")
-        replies = app.control.ping(timeout=0.5) or []
-        if any(name in next(iter(reply)) for reply in replies):
+            raise RuntimeError(f"worker {name} exited with {proc.returncode}; see {log_path}")
+        if " ready." in log_path.read_text(errors="replace"):
             return
-    raise RuntimeError(f"worker {name} did not answer within {timeout}s")
+        time.sleep(0.1)
+    raise RuntimeError(f"worker {name} was not ready within {timeout}s; see {log_path}")
 
 
 def stop_worker(proc: subprocess.Popen) -> None:
@@ -89,3 +102,18 @@ def celery_worker(django_db_setup, django_db_blocker):
     proc = start_worker("suite", SAGAOPS_CHECKOUT_STEP_TIMEOUT="3")
     yield proc
     stop_worker(proc)
+
+
+@pytest.fixture
+def catalog(db):
+    """Two products, one rich customer (ann), one poor (pat), one coupon."""
+    from decimal import Decimal
+
+    from tests.inventory.factories import ProductFactory
+    from tests.payments.factories import AccountFactory, CouponFactory
+
+    ProductFactory(sku="KB", price=Decimal("89.00"), stock=10)
+    ProductFactory(sku="MS", price=Decimal("29.50"), stock=10)
+    AccountFactory(customer="ann", balance=Decimal("1000.00"))
+    AccountFactory(customer="pat", balance=Decimal("5.00"))
+    CouponFactory(code="TEN", discount=Decimal("10.00"))

@@ -90,3 +90,23 @@ async_flow = register(
         ],
     )
 )
+
+
+def block_first_attempt(ctx: StepContext) -> dict:
+    """Attempt 1 blocks until the test pushes to `test:release:<saga>` (a zombie executor's call)."""
+    if ctx.attempt == 1:
+        get_redis().blpop(f"test:release:{ctx.saga_id}", timeout=20)
+    get_redis().rpush(f"test:calls:{ctx.saga_id}", f"fail:{ctx.step}:{ctx.attempt}")
+    return {"attempt": ctx.attempt}
+
+
+blocking_flow = register(
+    SagaDefinition(
+        name="test.blocking",
+        steps=[
+            Step("a", action, retry=FAST),
+            Step("slow", block_first_attempt, kind="remote", retry=FAST, timeout=30),
+            Step("z", action, retry=FAST),
+        ],
+    )
+)

@@ -11,6 +11,12 @@ os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - 2 * _slot}")
 os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - 2 * _slot}")
 if _slot:
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/sagaops_slot{_slot}")
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    # The first process of a test run (workers inherit the variable): fresh metric files per slot.
+    import shutil
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = f"/tmp/sagaops-prometheus-test-slot{_slot}"
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 from sagaops.settings import *  # noqa: E402,F403
 
@@ -22,3 +28,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = BASE_DIR / "test-output" / "static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+SAGAOPS_START_GRACE = 3

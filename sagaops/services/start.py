@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,7 +17,6 @@ from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.transitions import Event, after_commit, event_row
 from sagaops.states import SagaStatus
 
-FIRST_ADVANCE_GRACE = timedelta(seconds=30)
 
 
 def request_hash(saga_type: str, payload: dict) -> str:
@@ -69,7 +69,7 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
         correlation_id=correlation_id or "",
         deadline=now + definition.timeout,
         # If the first advance task is lost, the timer sweep starts the saga anyway.
-        wake_at=now + FIRST_ADVANCE_GRACE,
+        wake_at=now + timedelta(seconds=settings.SAGAOPS_START_GRACE),
         version=1,
     )
     SagaStep.objects.bulk_create(

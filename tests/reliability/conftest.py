@@ -1,0 +1,61 @@
+import os
+import signal
+import time
+
+import pytest
+
+from orders.invariants import Ledger, check_invariants
+from sagaops.models import SagaStep
+from sagaops.selectors import saga_problems
+from tests.conftest import start_worker, stop_worker
+
+
+@pytest.fixture
+def workers():
+    """Start workers of the test's own (killed, restarted) and stop whatever is left at the end."""
+    started = []
+
+    def start(name, **env):
+        env.setdefault("SAGAOPS_CHECKOUT_STEP_TIMEOUT", "4")
+        proc = start_worker(name, **env)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            stop_worker(proc)
+
+
+def kill_worker(proc):
+    """Kill the worker and its pool children at once, with no chance to clean up."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def stop_worker_warm(proc):
+    """SIGTERM to the main process: Celery's warm shutdown lets running tasks finish."""
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def wait_for_step(saga_id, name, statuses, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if SagaStep.objects.filter(saga_id=saga_id, name=name, status__in=statuses).exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"step {name} of saga {saga_id} never reached {statuses}")
+
+
+@pytest.fixture
+def ledger(catalog):
+    """Money and stock before the test; the test asserts `check()` is empty at its end."""
+    before = Ledger.take()
+
+    class Check:
+        @staticmethod
+        def problems(require_settled=True):
+            return check_invariants(before) + saga_problems(require_settled=require_settled)
+
+    return Check
