@@ -1,13 +1,10 @@
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from sagaops.processes import CeleryProcess
 from sagaops.redis import get_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,62 +32,9 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> subprocess.Popen:
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log_path = OUTPUT / f"worker-{name}.log"
-    log_path.unlink(missing_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "sagaops",
-        "worker",
-        "-n",
-        f"{name}@%h",
-        f"--concurrency={concurrency}",
-        "--loglevel=INFO",
-        "--without-mingle",
-        "--without-gossip",
-    ]
-    if beat:
-        cmd += ["-B", "--schedule", str(OUTPUT / f"beat-{name}")]
-    # Its own session: a test can kill the worker and its pool children together (os.killpg).
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=worker_env(**env),
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_ready(name, proc, log_path)
-    except RuntimeError:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    return proc
-
-
-def wait_for_ready(name: str, proc: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
-    """Celery logs "<name>@<host> ready." once it consumes from the broker."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker {name} exited with {proc.returncode}; see {log_path}")
-        if " ready." in log_path.read_text(errors="replace"):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"worker {name} was not ready within {timeout}s; see {log_path}")
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> CeleryProcess:
+    """A real Celery worker process (with embedded beat) on the test database."""
+    return CeleryProcess(name, log_dir=OUTPUT, env=worker_env(**env), concurrency=concurrency, beat=beat).start()
 
 
 @pytest.fixture(scope="session")
@@ -99,9 +43,9 @@ def celery_worker(django_db_setup, django_db_blocker):
     from sagaops.celery import app
 
     app.control.purge()
-    proc = start_worker("suite", SAGAOPS_CHECKOUT_STEP_TIMEOUT="3")
-    yield proc
-    stop_worker(proc)
+    worker = start_worker("suite", SAGAOPS_CHECKOUT_STEP_TIMEOUT="3")
+    yield worker
+    worker.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,3 @@
-import os
-import signal
 import time
 
 import pytest
@@ -7,7 +5,7 @@ import pytest
 from orders.invariants import Ledger, check_invariants
 from sagaops.models import SagaStep
 from sagaops.selectors import saga_problems
-from tests.conftest import start_worker, stop_worker
+from tests.conftest import start_worker
 
 
 @pytest.fixture
@@ -17,26 +15,13 @@ def workers():
 
     def start(name, **env):
         env.setdefault("SAGAOPS_CHECKOUT_STEP_TIMEOUT", "4")
-        proc = start_worker(name, **env)
-        started.append(proc)
-        return proc
+        worker = start_worker(name, **env)
+        started.append(worker)
+        return worker
 
     yield start
-    for proc in started:
-        if proc.poll() is None:
-            stop_worker(proc)
-
-
-def kill_worker(proc):
-    """Kill the worker and its pool children at once, with no chance to clean up."""
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-
-
-def stop_worker_warm(proc):
-    """SIGTERM to the main process: Celery's warm shutdown lets running tasks finish."""
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=60)
+    for worker in started:
+        worker.stop()
 
 
 def wait_for_step(saga_id, name, statuses, timeout=30):

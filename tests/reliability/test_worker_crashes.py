@@ -9,7 +9,7 @@ from orders.services import order_place
 from payments.models import Payment
 from sagaops.faults import set_redis_spec
 from tests.helpers import wait_for_status
-from tests.reliability.conftest import kill_worker, stop_worker_warm, wait_for_step
+from tests.reliability.conftest import wait_for_step
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def test_sigkill_mid_step_then_a_new_worker_finishes_it_charging_once(workers, l
     order, saga = order_place(customer="ann", items=KB)
     wait_for_step(saga.id, "charge_payment", ["running"])
     # when it is killed outright, and a new worker starts
-    kill_worker(first)
+    first.kill()
     set_redis_spec(None)
     workers("rescuer")
     # then the lease expires, the step is retried with the same reference, and nothing is charged twice
@@ -42,7 +42,7 @@ def test_sigterm_mid_step_finishes_the_step_first(workers, ledger):
     worker = workers("stopping")
     order, saga = order_place(customer="ann", items=KB)
     wait_for_step(saga.id, "charge_payment", ["running"])
-    stop_worker_warm(worker)  # warm shutdown: the running task completes
+    worker.stop_warm()  # warm shutdown: the running task completes
     saga.refresh_from_db()
     assert saga.status == "completed"
     assert charges(saga) == 1
