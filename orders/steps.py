@@ -40,26 +40,26 @@ def cancel_order(ctx: StepContext) -> dict:
 
 
 def reserve_stock(ctx: StepContext) -> dict:
-    result = participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"])
+    result = participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"], ctx.correlation_id)
     inject("inventory.reserve.reply")  # the reply is slow or lost after inventory did the work
     return result
 
 
 def release_stock(ctx: StepContext) -> dict:
-    return participants.release_stock(ctx.action_key)
+    return participants.release_stock(ctx.action_key, ctx.correlation_id)
 
 
 def charge_payment(ctx: StepContext) -> dict:
     payload = ctx.payload
     result = participants.charge(
-        ctx.idempotency_key, payload["customer"], Decimal(payload["total"]), payload.get("coupon")
+        ctx.idempotency_key, payload["customer"], Decimal(payload["total"]), payload.get("coupon"), ctx.correlation_id
     )
     inject("payments.charge.reply")  # the reply is slow or lost after payments charged
     return result
 
 
 def refund_payment(ctx: StepContext) -> dict:
-    return participants.refund(ctx.action_key)
+    return participants.refund(ctx.action_key, ctx.correlation_id)
 
 
 def confirm_order(ctx: StepContext) -> dict:

@@ -1,0 +1,100 @@
+"""Orders over HTTP: place one (which starts its checkout saga) and read it back."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.selectors import order_get
+from orders.services import CHECKOUT_MODES, checkout_saga_type, order_place
+from sagaops.api.idempotency import idempotency_key
+from sagaops.api.permissions import require_may_start
+from sagaops.api.sagas import IDEMPOTENCY_HEADER
+from sagaops.api.serializers import SagaLinkOutput, saga_link
+from sagaops.selectors import saga_status
+
+CORRELATION_HEADER = OpenApiParameter("X-Correlation-ID", str, OpenApiParameter.HEADER)
+
+
+class OrderItemInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class OrderSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+def _saga_link(request, saga_id) -> dict | None:
+    """The order's saga; its status from the mirror, else the database."""
+    if saga_id is None:
+        return None
+    current = saga_status(saga_id=saga_id) or {}
+    return saga_link(request, saga_id, current.get("status", "pending"))
+
+
+class OrderPlaceApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        customer = serializers.CharField(max_length=200)
+        items = serializers.ListField(child=OrderItemInput(), min_length=1, max_length=200)
+        coupon = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+        # Default: settings.SAGAOPS_CHECKOUT_MODE.
+        mode = serializers.ChoiceField(choices=list(CHECKOUT_MODES), required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        order = OrderSummaryOutput()
+        saga = SagaLinkOutput()
+
+    @extend_schema(
+        request=InputSerializer, parameters=[IDEMPOTENCY_HEADER, CORRELATION_HEADER], responses={202: OutputSerializer}
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        require_may_start(request.user, checkout_saga_type(data.validated_data.get("mode")))
+        order, saga = order_place(
+            **data.validated_data,
+            idempotency_key=idempotency_key(request),
+            correlation_id=request.headers.get("X-Correlation-ID", "")[:200],
+        )
+        body = {"order": order, "saga": saga_link(request, saga.pk, saga.status)}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderLineOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class OrderDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        customer = serializers.CharField()
+        status = serializers.CharField()
+        total = serializers.DecimalField(max_digits=12, decimal_places=2)
+        coupon = serializers.CharField()
+        items = OrderLineOutput(many=True)
+        saga = SagaLinkOutput(allow_null=True)
+        created = serializers.DateTimeField()
+        updated = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, order_id):
+        order = order_get(order_id=order_id)
+        body = {
+            "id": order.pk,
+            "customer": order.customer,
+            "status": order.status,
+            "total": order.total,
+            "coupon": order.coupon,
+            "items": list(order.lines.all()),
+            "saga": _saga_link(request, order.saga_id),
+            "created": order.created,
+            "updated": order.updated,
+        }
+        return Response(self.OutputSerializer(body).data)

@@ -1,0 +1,58 @@
+"""Payments over HTTP: charges and refunds, idempotent on the caller's reference.
+
+A refusal carries a `code` and the exception's `args` (see inventory/apis.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments import services
+
+log = logging.getLogger(__name__)
+
+
+class PaymentOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    customer = serializers.CharField(allow_blank=True)
+    amount = serializers.CharField()
+    discount = serializers.CharField()
+    charged = serializers.CharField()
+    coupon = serializers.CharField(allow_null=True)
+    nothing_to_undo = serializers.BooleanField()
+
+
+class PaymentChargeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reference = serializers.CharField(max_length=255)
+        customer = serializers.CharField(max_length=200)
+        # A decimal string ("12.50"); the service refuses a bad amount with 422 and a code.
+        amount = serializers.CharField(max_length=32)
+        coupon = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=PaymentOutput)
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        log.info("charge %s (correlation %s)", values["reference"], request.headers.get("X-Correlation-ID"))
+        result = services.payment_charge(
+            reference=values["reference"],
+            customer=values["customer"],
+            amount=values["amount"],
+            coupon_code=values.get("coupon") or None,
+        )
+        return Response(PaymentOutput(result).data)
+
+
+class PaymentRefundApi(APIView):
+    @extend_schema(request=None, responses=PaymentOutput)
+    def post(self, request, reference):
+        log.info("refund %s (correlation %s)", reference, request.headers.get("X-Correlation-ID"))
+        return Response(PaymentOutput(services.payment_refund(reference=reference[:255])).data)

@@ -1,0 +1,70 @@
+"""Callbacks of async steps: the service that was sent a command reports how it went.
+
+The first callback is accepted with 202 (the saga moves on in a worker); a repeated identical
+one gets 200 and changes nothing; a callback for a step that is not waiting gets 409.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sagaops.api.permissions import require_may_call_back
+from sagaops.api.selectors import saga_document_from_db
+from sagaops.api.serializers import SagaDetailOutput
+from sagaops.models import Saga
+from sagaops.services import step_complete, step_fail
+
+
+class CallbackOutput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["completed", "failed", "duplicate"])
+    saga = SagaDetailOutput()
+
+
+def _authorize(request, saga_id, step: str) -> Saga:
+    saga = Saga.objects.get(pk=saga_id)
+    if not saga.steps.filter(name=step).exists():
+        raise NotFound(f"saga {saga.pk} has no step {step!r}")
+    require_may_call_back(request.user, saga.type, step)
+    return saga
+
+
+def _answer(saga_id, outcome: str) -> Response:
+    code = status.HTTP_200_OK if outcome == "duplicate" else status.HTTP_202_ACCEPTED
+    return Response({"outcome": outcome, "saga": saga_document_from_db(saga_id=saga_id)}, status=code)
+
+
+def _actor(request) -> str:
+    return request.user.get_username()
+
+
+class StepCompleteApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        result = serializers.JSONField(allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={202: CallbackOutput, 200: CallbackOutput})
+    def post(self, request, saga_id, step):
+        _authorize(request, saga_id, step)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = step_complete(
+            saga_id=saga_id, step_name=step, result=data.validated_data["result"], actor=_actor(request)
+        )
+        return _answer(saga_id, outcome)
+
+
+class StepFailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        error = serializers.CharField(max_length=2000)
+        retryable = serializers.BooleanField(default=True)
+
+    @extend_schema(request=InputSerializer, responses={202: CallbackOutput, 200: CallbackOutput})
+    def post(self, request, saga_id, step):
+        _authorize(request, saga_id, step)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = step_fail(saga_id=saga_id, step_name=step, actor=_actor(request), **data.validated_data)
+        return _answer(saga_id, outcome)

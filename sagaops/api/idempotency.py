@@ -1,0 +1,53 @@
+"""Replays for the `Idempotency-Key` header on operator actions: a double submit gets the first answer.
+
+The first answer is kept in Redis for a day, keyed by the user, the action and the key; a key
+reused with a different body is refused with 409. Refusals are not kept: a retry is re-judged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from rest_framework.response import Response
+
+from sagaops.api.errors import error_body
+from sagaops.redis import get_redis
+
+KEEP_SECONDS = 24 * 3600
+CLAIM_SECONDS = 60
+MAX_KEY_LENGTH = 200
+
+
+def idempotency_key(request) -> str | None:
+    from rest_framework.exceptions import ValidationError
+
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > MAX_KEY_LENGTH:
+        raise ValidationError({"Idempotency-Key": [f"at most {MAX_KEY_LENGTH} characters"]})
+    return key
+
+
+def replayable(request, scope: str, handler: Callable[[], Response]) -> Response:
+    key = idempotency_key(request)
+    if key is None:
+        return handler()
+    digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+    redis_key = f"sagaops:api:idem:{request.user.pk}:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
+    client = get_redis()
+    if not client.set(redis_key, json.dumps({"hash": digest}), nx=True, ex=CLAIM_SECONDS):
+        kept = json.loads(client.get(redis_key) or "{}")
+        if kept.get("hash") not in (None, digest):
+            return Response(error_body("this Idempotency-Key was used with a different request"), status=409)
+        if "status" not in kept:
+            return Response(error_body("a request with this Idempotency-Key is still in progress"), status=409)
+        return Response(kept["body"], status=kept["status"])
+    try:
+        response = handler()
+    except BaseException:
+        client.delete(redis_key)
+        raise
+    client.set(redis_key, json.dumps({"hash": digest, "status": response.status_code, "body": response.data}))
+    client.expire(redis_key, KEEP_SECONDS)
+    return response

@@ -1,0 +1,110 @@
+"""Sagas: start one, list them, read one (mirror first), read its timeline."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sagaops.api.idempotency import idempotency_key
+from sagaops.api.permissions import require_may_start
+from sagaops.api.selectors import saga_document, saga_document_from_db, saga_events, saga_list
+from sagaops.api.serializers import EventOutput, SagaDetailOutput, SagaSummaryOutput
+from sagaops.definitions import get_definition
+from sagaops.services import saga_start
+from sagaops.states import SagaStatus
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, description="Replays return the first answer"
+)
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-created_at"
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+
+
+class Timeline(CursorPagination):
+    ordering = "id"
+    page_size = 200
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class SagaListApi(APIView):
+    """GET lists sagas newest first (cursor-paginated); POST starts one."""
+
+    pagination_class = NewestFirst  # for the schema
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
+        type = serializers.CharField(required=False, max_length=100)
+        stuck = serializers.BooleanField(required=False, default=False)
+        correlation_id = serializers.CharField(required=False, max_length=200)
+        cursor = serializers.CharField(required=False)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=NewestFirst.max_page_size)
+
+    class InputSerializer(serializers.Serializer):
+        type = serializers.CharField(max_length=100)
+        payload = serializers.DictField()
+        correlation_id = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+        def validate_type(self, value: str) -> str:
+            get_definition(value)  # UnknownSagaType -> 400 naming the type
+            return value
+
+    @extend_schema(parameters=[FilterSerializer], responses=SagaSummaryOutput(many=True))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(saga_list(filters=filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(SagaSummaryOutput(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: SagaDetailOutput, 200: SagaDetailOutput},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        require_may_start(request.user, data.validated_data["type"])
+        saga, created = saga_start(
+            saga_type=data.validated_data["type"],
+            payload=data.validated_data["payload"],
+            idempotency_key=idempotency_key(request),
+            correlation_id=data.validated_data["correlation_id"],
+        )
+        document = saga_document_from_db(saga_id=saga.pk)
+        return Response(document, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SagaDetailApi(APIView):
+    """The saga as services see it: from the Redis mirror while it is fresh, else the database."""
+
+    @extend_schema(responses=SagaDetailOutput)
+    def get(self, request, saga_id):
+        document, source = saga_document(saga_id=saga_id)
+        return Response(document, headers={"X-Sagaops-Source": source})
+
+
+class SagaEventListApi(APIView):
+    """The saga's timeline, oldest first."""
+
+    pagination_class = Timeline  # for the schema
+
+    class FilterSerializer(serializers.Serializer):
+        cursor = serializers.CharField(required=False)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=Timeline.max_page_size)
+
+    @extend_schema(parameters=[FilterSerializer], responses=EventOutput(many=True))
+    def get(self, request, saga_id):
+        self.FilterSerializer(data=request.query_params).is_valid(raise_exception=True)
+        paginator = Timeline()
+        page = paginator.paginate_queryset(saga_events(saga_id=saga_id), request, view=self)
+        return paginator.get_paginated_response(EventOutput(page, many=True).data)

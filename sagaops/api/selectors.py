@@ -1,0 +1,102 @@
+"""Read queries behind the API: filtered saga lists and the saga document, mirror first.
+
+The saga document (`GET /api/sagas/{id}/`) is built from the database rows and cached in Redis
+beside the mirror hash, stamped with the saga's version. Every change to a saga or its steps
+bumps the version and republishes the mirror hash, so the cached document is served only while
+its version is the mirror's: from Redis or from PostgreSQL, the answer is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from sagaops import mirror
+from sagaops.models import FailureReport, Saga, SagaEvent, SagaStep
+from sagaops.redis import get_redis
+from sagaops.selectors import saga_context
+from sagaops.states import SagaStatus
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_RETRIES = 3
+# The document is cached for the sagas being watched now; an hour bounds what Redis keeps.
+DOCUMENT_TTL_SECONDS = 3600
+
+
+def document_key(saga_id) -> str:
+    return f"saga:{{{saga_id}}}:doc"
+
+
+def saga_list(*, filters: dict[str, Any]) -> QuerySet[Saga]:
+    sagas = Saga.objects.all()
+    if filters.get("status"):
+        sagas = sagas.filter(status=filters["status"])
+    if filters.get("type"):
+        sagas = sagas.filter(type=filters["type"])
+    if filters.get("correlation_id"):
+        sagas = sagas.filter(correlation_id=filters["correlation_id"])
+    if filters.get("stuck"):
+        sagas = sagas.filter(stuck_q())
+    return sagas
+
+
+def stuck_q() -> Q:
+    """Stuck, or active without progress for longer than SAGAOPS_STUCK_AFTER seconds."""
+    stalled_since = timezone.now() - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
+    active = [SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING]
+    return Q(status=SagaStatus.STUCK) | Q(status__in=active, updated_at__lt=stalled_since)
+
+
+def saga_events(*, saga_id) -> QuerySet[SagaEvent]:
+    Saga.objects.only("pk").get(pk=saga_id)
+    return SagaEvent.objects.filter(saga_id=saga_id).select_related("user")
+
+
+def failure_report_list() -> QuerySet[FailureReport]:
+    return FailureReport.objects.all()
+
+
+def saga_document_from_db(*, saga_id) -> dict[str, Any]:
+    """The saga and its steps at one version (re-read if a transition landed between the queries)."""
+    from sagaops.api.serializers import SagaDetailOutput
+
+    for _ in range(SNAPSHOT_RETRIES):
+        saga = Saga.objects.get(pk=saga_id)
+        steps = list(SagaStep.objects.filter(saga_id=saga.pk).order_by("index"))
+        if Saga.objects.filter(pk=saga.pk, version=saga.version).exists():
+            break
+    saga.step_rows = steps
+    saga.api_context = saga_context(saga=saga, steps=steps)
+    return json.loads(json.dumps(SagaDetailOutput(saga).data, default=str))
+
+
+def saga_document(*, saga_id) -> tuple[dict[str, Any], str]:
+    """(document, "mirror" | "database")."""
+    try:
+        client = get_redis()
+        mirrored_version, cached = client.hget(mirror.saga_key(saga_id), "version"), client.get(document_key(saga_id))
+    except redis.RedisError:
+        log.warning("Redis unavailable; reading saga %s from the database", saga_id)
+        return saga_document_from_db(saga_id=saga_id), "database"
+    if cached and mirrored_version:
+        document = json.loads(cached)
+        if str(document.get("version")) == mirrored_version:
+            return document, "mirror"
+    document = saga_document_from_db(saga_id=saga_id)
+    _cache(client, saga_id, document)
+    return document, "database"
+
+
+def _cache(client: redis.Redis, saga_id, document: dict) -> None:
+    try:
+        client.set(document_key(saga_id), json.dumps(document), ex=DOCUMENT_TTL_SECONDS)
+    except redis.RedisError:
+        log.warning("could not cache the document of saga %s", saga_id)

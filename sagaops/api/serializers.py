@@ -1,0 +1,67 @@
+"""Output serializers shared by the saga views (each view keeps its own input serializer)."""
+
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from sagaops.models import SagaEvent
+from sagaops.states import SagaStatus, StepStatus
+
+
+class StepOutput(serializers.Serializer):
+    name = serializers.CharField()
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=StepStatus.choices)
+    attempts = serializers.IntegerField()
+    compensation_attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+
+
+class SagaSummaryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    status = serializers.ChoiceField(choices=SagaStatus.choices)
+    current_step = serializers.IntegerField()
+    version = serializers.IntegerField()
+    correlation_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attention_reason = serializers.CharField()
+
+
+class SagaContextOutput(serializers.Serializer):
+    payload = serializers.DictField()
+    results = serializers.DictField()
+
+
+class SagaDetailOutput(SagaSummaryOutput):
+    """Expects `step_rows` and `api_context` set on the saga (see selectors.saga_document_from_db)."""
+
+    context = SagaContextOutput(source="api_context")
+    steps = StepOutput(many=True, source="step_rows")
+
+
+class SagaLinkOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=SagaStatus.choices)
+    url = serializers.URLField()
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    step = serializers.CharField()
+    detail = serializers.DictField()
+    actor_type = serializers.ChoiceField(choices=SagaEvent.Actor.choices)
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+def saga_url(request, saga_id) -> str:
+    return reverse("api:saga-detail", kwargs={"saga_id": saga_id}, request=request)
+
+
+def saga_link(request, saga_id, status: str) -> dict:
+    return {"id": saga_id, "status": status, "url": saga_url(request, saga_id)}

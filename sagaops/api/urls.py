@@ -1,0 +1,67 @@
+"""The REST API under /api/ (mounted by sagaops/urls.py)."""
+
+from django.urls import path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from inventory.apis import ProductPricesApi, ReservationReleaseApi, ReservationReserveApi
+from orders.apis import OrderDetailApi, OrderPlaceApi
+from payments.apis import PaymentChargeApi, PaymentRefundApi
+from sagaops.api.callbacks import StepCompleteApi, StepFailApi
+from sagaops.api.errors import not_found
+from sagaops.api.health import HealthApi
+from sagaops.api.operators import (
+    CompensationDoneApi,
+    SagaCompensateApi,
+    SagaResolveApi,
+    SagaRetryApi,
+    SagaRetryCompensationApi,
+    StepSkipApi,
+)
+from sagaops.api.reports import FailureReportCreateApi
+from sagaops.api.sagas import SagaDetailApi, SagaEventListApi, SagaListApi
+
+app_name = "api"
+
+
+class NameConverter:
+    """A path segment without NUL (PostgreSQL cannot store it): step names and references."""
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(NameConverter, "name")
+
+saga = "sagas/<uuid:saga_id>/"
+step = saga + "steps/<name:step>/"
+
+urlpatterns = [
+    path("sagas/", SagaListApi.as_view(), name="saga-list"),
+    path(saga, SagaDetailApi.as_view(), name="saga-detail"),
+    path(saga + "events/", SagaEventListApi.as_view(), name="saga-events"),
+    path(saga + "retry/", SagaRetryApi.as_view(), name="saga-retry"),
+    path(saga + "compensate/", SagaCompensateApi.as_view(), name="saga-compensate"),
+    path(saga + "retry-compensation/", SagaRetryCompensationApi.as_view(), name="saga-retry-compensation"),
+    path(saga + "resolve/", SagaResolveApi.as_view(), name="saga-resolve"),
+    path(step + "complete/", StepCompleteApi.as_view(), name="step-complete"),
+    path(step + "fail/", StepFailApi.as_view(), name="step-fail"),
+    path(step + "skip/", StepSkipApi.as_view(), name="step-skip"),
+    path(step + "compensation-done/", CompensationDoneApi.as_view(), name="step-compensation-done"),
+    path("reports/", FailureReportCreateApi.as_view(), name="report-create"),
+    path("orders/", OrderPlaceApi.as_view(), name="order-place"),
+    path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
+    path("inventory/products/", ProductPricesApi.as_view(), name="inventory-prices"),
+    path("inventory/reservations/", ReservationReserveApi.as_view(), name="inventory-reserve"),
+    path("inventory/reservations/<name:reference>/release/", ReservationReleaseApi.as_view(), name="inventory-release"),
+    path("payments/charges/", PaymentChargeApi.as_view(), name="payments-charge"),
+    path("payments/charges/<name:reference>/refund/", PaymentRefundApi.as_view(), name="payments-refund"),
+    path("health/", HealthApi.as_view(), name="health"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"", not_found),
+]

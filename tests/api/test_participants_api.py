@@ -1,0 +1,135 @@
+"""The participants' own operations over HTTP, idempotent on `reference`."""
+
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import Product
+from payments.models import Account
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
+
+RESERVE = {"reference": "s1:reserve_stock", "items": [{"sku": "KB", "quantity": 2}]}
+CHARGE = {"reference": "s1:charge_payment", "customer": "ann", "amount": "100.00", "coupon": None}
+
+
+def test_prices(service):
+    response = service.get("/api/inventory/products/?sku=KB&sku=MS&sku=NOPE")
+
+    assert response.json() == {"prices": {"KB": "89.00", "MS": "29.50"}}
+
+
+def test_reserve_twice_takes_stock_once(service):
+    first = service.post("/api/inventory/reservations/", RESERVE, format="json")
+    again = service.post("/api/inventory/reservations/", RESERVE, format="json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert (
+        first.json()
+        == again.json()
+        == {
+            "reference": "s1:reserve_stock",
+            "status": "active",
+            "items": [{"sku": "KB", "quantity": 2}],
+            "nothing_to_undo": False,
+        }
+    )
+    assert Product.objects.get(sku="KB").stock == 8
+
+
+def test_reserve_out_of_stock_is_409_with_a_code(service):
+    response = service.post(
+        "/api/inventory/reservations/", {**RESERVE, "items": [{"sku": "KB", "quantity": 99}]}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "out of stock: KB (requested 99, available 10)",
+        "code": "out_of_stock",
+        "args": ["KB", 99, 10],
+    }
+
+
+def test_reserve_with_bad_items_is_422_with_a_code(service):
+    response = service.post(
+        "/api/inventory/reservations/", {**RESERVE, "items": [{"sku": "KB", "quantity": 0}]}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_quantity")
+
+
+def test_reserve_without_a_reference_names_it(service):
+    response = service.post("/api/inventory/reservations/", {"items": []}, format="json")
+
+    assert response.status_code == 400
+    assert "reference" in response.json()
+
+
+def test_release_gives_the_stock_back_once(service):
+    service.post("/api/inventory/reservations/", RESERVE, format="json")
+
+    first = service.post("/api/inventory/reservations/s1:reserve_stock/release/")
+    again = service.post("/api/inventory/reservations/s1:reserve_stock/release/")
+
+    assert first.json()["status"] == again.json()["status"] == "released"
+    assert Product.objects.get(sku="KB").stock == 10
+
+
+def test_release_of_nothing_is_a_tombstone(service):
+    response = service.post("/api/inventory/reservations/never/release/")
+
+    assert (response.status_code, response.json()["nothing_to_undo"]) == (200, True)
+
+
+def test_charge_twice_charges_once(service):
+    first = service.post("/api/payments/charges/", CHARGE, format="json")
+    again = service.post("/api/payments/charges/", CHARGE, format="json")
+
+    assert first.json() == again.json()
+    assert first.json()["charged"] == "100.00"
+    assert Account.objects.get(customer="ann").balance == Decimal("900.00")
+
+
+def test_charge_with_insufficient_funds_is_409_with_a_code(service):
+    response = service.post("/api/payments/charges/", {**CHARGE, "customer": "pat"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "insufficient_funds"
+    assert response.json()["args"] == ["pat", "100.00", "5.00"]
+
+
+def test_charge_with_a_bad_amount_is_422(service):
+    response = service.post("/api/payments/charges/", {**CHARGE, "amount": "1.234"}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_amount")
+
+
+def test_charge_without_a_customer_names_it(service):
+    response = service.post("/api/payments/charges/", {"reference": "r", "amount": "1.00"}, format="json")
+
+    assert response.status_code == 400
+    assert "customer" in response.json()
+
+
+def test_refund_credits_back_once(service):
+    service.post("/api/payments/charges/", CHARGE, format="json")
+
+    service.post("/api/payments/charges/s1:charge_payment/refund/")
+    again = service.post("/api/payments/charges/s1:charge_payment/refund/")
+
+    assert again.json()["status"] == "refunded"
+    assert Account.objects.get(customer="ann").balance == Decimal("1000.00")
+
+
+def test_participants_need_a_token(anonymous):
+    assert anonymous.post("/api/payments/charges/", CHARGE, format="json").status_code == 401
+    assert anonymous.post("/api/inventory/reservations/x/release/").status_code == 401
+
+
+def test_an_injected_fault_is_a_transient_503(service, settings):
+    settings.SAGAOPS_FAULTS = "payments.charge=error:1"
+    settings.SAGAOPS_FAULTS_FROM_REDIS = False
+
+    response = service.post("/api/payments/charges/", CHARGE, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (503, "transient")
