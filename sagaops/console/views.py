@@ -1,0 +1,325 @@
+"""The console's pages, mounted inside the admin by SagaAdmin.get_urls (admin login, look and permissions).
+
+Reads go through `sagaops.console.selectors`; every repair goes through an engine service, and a
+refusal is shown to the operator with `message_user` at level error.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from sagaops.console import selectors
+from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
+from sagaops.console.charts import legend, throughput_svg
+from sagaops.console.forms import ActionForm, BulkForm, RetryForm
+from sagaops.console.services import MAX_BULK, bulk_action_start
+from sagaops.exceptions import ActionRefused
+from sagaops.models import BulkAction, Saga
+from sagaops.services.operators import payload_diff
+
+
+def _require_view(request, model_admin) -> None:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+
+
+def _context(request, model_admin, title: str, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "can_repair": can_repair(request.user),
+        **extra,
+    }
+
+
+def detail_url(saga_id) -> str:
+    return reverse("admin:sagaops_saga_change", args=[saga_id])
+
+
+# --- pages ---
+
+
+def stuck(request, model_admin):
+    _require_view(request, model_admin)
+    sections = selectors.stuck_sections()
+    ctx = _context(
+        request,
+        model_admin,
+        "Stuck sagas",
+        sections=sections,
+        total=sum(s.total for s in sections),
+        threshold=settings.SAGAOPS_STUCK_AFTER,
+    )
+    return TemplateResponse(request, "sagaops/console/stuck.html", ctx)
+
+
+def saga_detail(request, model_admin, object_id):
+    _require_view(request, model_admin)
+    saga = get_object_or_404(Saga, pk=_uuid_or_404(object_id))
+    detail = selectors.saga_detail(saga=saga)
+    ctx = _context(
+        request,
+        model_admin,
+        f"Saga {saga.pk}",
+        saga=saga,
+        original=saga,
+        actions=offered(saga, detail["step_rows"], request.user),
+        context_json=json.dumps(detail["context"], indent=2, sort_keys=True, default=str),
+        **detail,
+    )
+    return TemplateResponse(request, "sagaops/console/saga_detail.html", ctx)
+
+
+def failure_groups(request, model_admin):
+    _require_view(request, model_admin)
+    groups = selectors.failure_groups()
+    for group in groups:
+        group.actions = [
+            (ACTIONS[name], urlencode({**group.params, "action": name}))
+            for name in _group_actions(group.signature)
+            if ACTIONS[name].allowed(request.user)
+        ]
+    ctx = _context(request, model_admin, "Failure groups", groups=groups)
+    return TemplateResponse(request, "sagaops/console/groups.html", ctx)
+
+
+def _group_actions(signature: selectors.Signature) -> list[str]:
+    if signature.phase == "compensation":
+        return ["retry_compensation", "compensation_done", "resolve"]
+    return ["retry", "skip_step", "compensate", "resolve"] if signature.step else ["retry", "compensate", "resolve"]
+
+
+def group_preview(request, model_admin):
+    """Exactly which sagas a bulk action on this failure group will touch, then the confirmation."""
+    _require_view(request, model_admin)
+    action = _bulk_action(request, request.GET.get("action", ""))
+    signature = selectors.Signature.from_params(request.GET)
+    members = selectors.group_members(signature, limit=MAX_BULK + 1)
+    capped = len(members) > MAX_BULK
+    members = members[:MAX_BULK]
+    items = [{"saga": m.saga_id, "version": m.version} for m in members]
+    step = signature.step if action.per_step else ""
+    source = f"failure group {signature.label}"
+    form = BulkForm(initial={"action": action.name, "items": json.dumps(items)})
+    return _bulk_confirm(request, model_admin, action, form, items, step=step, source=source, capped=capped)
+
+
+def bulk_from_list(request, model_admin, queryset, action_name: str):
+    """The admin changelist's bulk actions end here: the same preview and confirmation as a group."""
+    action = ACTIONS[action_name]
+    sagas = list(queryset.order_by("-created_at")[: MAX_BULK + 1])
+    if len(sagas) > MAX_BULK:
+        model_admin.message_user(
+            request, f"At most {MAX_BULK} sagas per bulk action: narrow the list with its filters.", messages.ERROR
+        )
+        return None
+    items = [{"saga": str(s.pk), "version": s.version} for s in sagas]
+    form = BulkForm(initial={"action": action.name, "items": json.dumps(items)})
+    return _bulk_confirm(request, model_admin, action, form, items, source="saga list")
+
+
+def bulk_new(request, model_admin):
+    """POST of a bulk confirmation: record it and hand it to a Celery task."""
+    _require_view(request, model_admin)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
+    form = BulkForm(request.POST)
+    action = _bulk_action(request, request.POST.get("action", ""))
+    step = request.POST.get("step", "")
+    source = request.POST.get("source", "")
+    if not form.is_valid():
+        items = _items_or_empty(request.POST.get("items", "[]"))
+        return _bulk_confirm(request, model_admin, action, form, items, step=step, source=source)
+    try:
+        bulk = bulk_action_start(
+            user=request.user,
+            action=action.name,
+            reason=form.cleaned_data["reason"],
+            items=form.cleaned_data["items"],
+            step=step,
+            source=source,
+        )
+    except ActionRefused as error:
+        model_admin.message_user(request, f"{action.label} refused: {error}", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
+    model_admin.message_user(
+        request, f"{action.label} queued for {bulk.total} saga(s); progress below.", messages.SUCCESS
+    )
+    return HttpResponseRedirect(reverse("admin:sagaops_saga_bulk", args=[bulk.pk]))
+
+
+def bulk_detail(request, model_admin, bulk_id):
+    _require_view(request, model_admin)
+    bulk = get_object_or_404(BulkAction.objects.select_related("user"), pk=bulk_id)
+    sagas = {str(s.pk): s for s in Saga.objects.filter(pk__in=[i["saga"] for i in bulk.items])}
+    rows = [(item, sagas.get(item["saga"]), bulk.results.get(item["saga"])) for item in bulk.items]
+    done = len(bulk.results)
+    ctx = _context(
+        request,
+        model_admin,
+        f"Bulk action: {ACTIONS[bulk.action].label}",
+        bulk=bulk,
+        action=ACTIONS[bulk.action],
+        rows=rows,
+        done=done,
+        percent=int(100 * done / bulk.total) if bulk.total else 100,
+        counts={o: bulk.count(o) for o in ("done", "refused", "error")},
+        finished=bulk.status == BulkAction.Status.DONE,
+    )
+    return TemplateResponse(request, "sagaops/console/bulk_detail.html", ctx)
+
+
+def bulk_list(request, model_admin):
+    _require_view(request, model_admin)
+    bulks = list(BulkAction.objects.select_related("user")[:50])
+    ctx = _context(request, model_admin, "Bulk actions", bulks=bulks, labels={k: a.label for k, a in ACTIONS.items()})
+    return TemplateResponse(request, "sagaops/console/bulk_list.html", ctx)
+
+
+def dashboard(request, model_admin):
+    _require_view(request, model_admin)
+    chart = "hour" if request.GET.get("chart") == "hour" else "day"
+    data = selectors.dashboard(chart=chart)
+    svg = throughput_svg(data["throughput"], label_format="%H:%M")
+    ctx = _context(request, model_admin, "Dashboard", chart=chart, svg=svg, legend=legend(), **data)
+    return TemplateResponse(request, "sagaops/console/dashboard.html", ctx)
+
+
+# --- one action on one saga ---
+
+
+def saga_action(request, model_admin, object_id, action):
+    _require_view(request, model_admin)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("no such action")
+    if not spec.allowed(request.user):
+        raise PermissionDenied
+    saga = get_object_or_404(Saga, pk=object_id)
+    form_class = RetryForm if spec.name == "retry" else ActionForm
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            return _act(request, model_admin, spec, saga, form)
+    else:
+        form = form_class(initial=_initial(request, saga))
+    return _confirm_page(request, model_admin, spec, saga, form)
+
+
+def _initial(request, saga: Saga) -> dict:
+    try:
+        seen = int(request.GET.get("v", saga.version))
+    except ValueError:
+        seen = saga.version
+    return {
+        "expected_version": seen,
+        "step": request.GET.get("step", ""),
+        "payload": json.dumps(saga.payload, indent=2, sort_keys=True),
+    }
+
+
+def _act(request, model_admin, spec, saga: Saga, form):
+    data = form.cleaned_data
+    payload = data.get("payload")
+    if payload is not None and payload == saga.payload:
+        payload = None
+    if spec.name == "retry" and payload is not None and not data.get("diff_confirmed"):
+        diff = payload_diff(saga.payload, payload)
+        confirm = RetryForm(
+            initial={**data, "payload": json.dumps(payload, indent=2, sort_keys=True), "diff_confirmed": True}
+        )
+        return _confirm_page(request, model_admin, spec, saga, confirm, diff=diff)
+    try:
+        spec.run(
+            saga_id=saga.pk,
+            user=request.user,
+            reason=data["reason"],
+            expected_version=data["expected_version"],
+            step=data.get("step") or "",
+            payload=payload,
+        )
+    except ActionRefused as error:
+        model_admin.message_user(request, f"{spec.label} refused: {error}", messages.ERROR)
+        return HttpResponseRedirect(detail_url(saga.pk))
+    model_admin.message_user(request, f"{spec.label}: done. {_next_hint(spec)}", messages.SUCCESS)
+    return HttpResponseRedirect(detail_url(saga.pk))
+
+
+def _next_hint(spec) -> str:
+    if spec.name == "resolve":
+        return "The saga is closed."
+    return "A worker carries the saga on; reload this page to follow it."
+
+
+def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
+    seen = form["expected_version"].value()
+    step = form["step"].value() or ""
+    ctx = _context(
+        request,
+        model_admin,
+        f"{spec.label}{' ' + step if step else ''}: saga {saga.pk}",
+        saga=saga,
+        original=saga,
+        action=spec,
+        form=form,
+        step=step,
+        diff=diff,
+        stale=seen not in (None, "") and str(seen) != str(saga.version),
+        seen=seen,
+    )
+    return TemplateResponse(request, "sagaops/console/confirm.html", ctx)
+
+
+# --- helpers ---
+
+
+def _bulk_action(request, name: str):
+    action = ACTIONS.get(name)
+    if action is None or name not in BULK_ACTIONS:
+        raise Http404("no such bulk action")
+    if not action.allowed(request.user):
+        raise PermissionDenied
+    return action
+
+
+def _bulk_confirm(request, model_admin, action, form, items, *, step="", source="", capped=False):
+    sagas = {str(s.pk): s for s in Saga.objects.filter(pk__in=[i["saga"] for i in items])}
+    rows = [(item, sagas.get(item["saga"])) for item in items]
+    ctx = _context(
+        request,
+        model_admin,
+        f"{action.label}{' ' + step if step else ''} on {len(items)} saga(s)",
+        action=action,
+        form=form,
+        rows=rows,
+        step=step,
+        source=source,
+        capped=capped,
+        max_bulk=MAX_BULK,
+    )
+    return TemplateResponse(request, "sagaops/console/bulk_confirm.html", ctx)
+
+
+def _items_or_empty(text: str) -> list[dict]:
+    try:
+        return [{"saga": str(i["saga"]), "version": int(i["version"])} for i in json.loads(text)]
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("not a saga id") from None

@@ -1,0 +1,97 @@
+"""Template helpers for the console: the navigation bar, the landing panel, badges and durations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from sagaops.console import selectors
+
+register = template.Library()
+
+
+def _may_view(user) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perm("sagaops.view_saga"))
+
+
+@register.inclusion_tag("sagaops/console/_nav.html", takes_context=True)
+def console_nav(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not _may_view(user):
+        return {"show": False}
+    return {"show": True, "stuck_count": selectors.stuck_count(), "path": request.path}
+
+
+@register.inclusion_tag("sagaops/console/_landing.html", takes_context=True)
+def console_landing(context):
+    request = context.get("request")
+    if not _may_view(getattr(request, "user", None)):
+        return {"show": False}
+    sections = selectors.stuck_sections(limit=5)
+    return {"show": True, "sections": sections, "total": sum(s.total for s in sections)}
+
+
+@register.simple_tag
+def badge(status: str):
+    return format_html('<span class="sagaops-badge status-{}">{}</span>', status, status.replace("_", " "))
+
+
+@register.filter
+def seconds(value) -> str:
+    """A duration in seconds, readably: 850 ms, 12.3 s, 4 min 10 s."""
+    if value is None:
+        return "–"
+    value = float(value)
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, secs = divmod(int(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago, coarse: 5 s, 3 min, 2 h 10 min, 4 d."""
+    if value is None:
+        return ""
+    delta = timezone.now() - value
+    if delta < timedelta(0):
+        return "in " + seconds(-delta.total_seconds())
+    total = int(delta.total_seconds())
+    if total < 60:
+        return f"{total} s ago"
+    if total < 3600:
+        return f"{total // 60} min ago"
+    if total < 86400:
+        return f"{total // 3600} h {total % 3600 // 60} min ago"
+    return f"{total // 86400} d ago"
+
+
+@register.filter
+def pretty_json(value) -> str:
+    if value in (None, "", {}, []):
+        return ""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def percent(value) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+@register.filter
+def short_type(value: str) -> str:
+    return value.rsplit(".", 1)[-1] if value else ""
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
