@@ -1,0 +1,103 @@
+"""What an alert says: an email subject and body, and the webhook's JSON document."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+DIGEST_LISTED = 50
+DIGEST_DOCUMENTED = 500
+
+_TITLES = {
+    "saga_stuck": "saga stuck",
+    "compensation_failed": "compensation failed",
+    "stuck_count_over": "too many sagas need attention",
+    "timer_backlog_over": "timer backlog",
+}
+
+
+def console_base() -> str:
+    return settings.SAGAOPS_CONSOLE_URL.rstrip("/")
+
+
+def saga_link(saga_id) -> str:
+    return f"{console_base()}/admin/sagaops/saga/{saga_id}/change/"
+
+
+def saga_summary(saga) -> dict:
+    return {
+        "id": str(saga.pk),
+        "type": saga.type,
+        "status": saga.status,
+        "current_step": saga.current_step,
+        "correlation_id": saga.correlation_id,
+        "reason": saga.attention_reason or saga.last_error,
+        "url": saga_link(saga.pk),
+    }
+
+
+def _document(rule, kind: str, **fields) -> dict:
+    return {"kind": kind, "rule": rule.name, "at": timezone.now().isoformat(), **fields}
+
+
+def saga_alert(rule, saga, kind: str) -> dict:
+    summary = saga_summary(saga)
+    subject = f"[sagaops] {_TITLES.get(kind, kind)}: {saga.type} {saga.pk}"
+    body = "\n".join(
+        [
+            f"Saga {saga.pk} ({saga.type}) is {saga.status}.",
+            f"Why: {summary['reason'] or 'unknown'}",
+            f"Correlation id: {saga.correlation_id or '-'}",
+            "",
+            f"Open it in the console: {summary['url']}",
+            "",
+            f"Alert rule: {rule.name}",
+        ]
+    )
+    return {"subject": subject, "body": body, "link": summary["url"], "document": _document(rule, kind, saga=summary)}
+
+
+def digest(rule, alerts: list) -> dict:
+    """One message for many alerts held back by the rate limit."""
+    lines = [f"- {a.payload.get('subject', a.kind)}\n  {a.payload.get('link', '')}" for a in alerts[:DIGEST_LISTED]]
+    if len(alerts) > DIGEST_LISTED:
+        lines.append(f"... and {len(alerts) - DIGEST_LISTED} more: {console_base()}/admin/observability/alertsent/")
+    body = "\n".join(
+        [
+            f"{len(alerts)} more alerts for rule {rule.name} arrived faster than the rate limit "
+            f"({settings.SAGAOPS_ALERT_RATE_LIMIT} per {settings.SAGAOPS_ALERT_RATE_WINDOW} s):",
+            "",
+            *lines,
+            "",
+            f"Stuck sagas: {console_base()}/admin/sagaops/saga/?status__exact=stuck",
+        ]
+    )
+    listed = [
+        {"kind": a.kind, "saga": a.payload.get("document", {}).get("saga", {"id": str(a.saga_id)})}
+        for a in alerts[:DIGEST_DOCUMENTED]
+    ]
+    return {
+        "subject": f"[sagaops] digest: {len(alerts)} alerts ({rule.name})",
+        "body": body,
+        "link": f"{console_base()}/admin/sagaops/saga/?status__exact=stuck",
+        "document": _document(rule, "digest", count=len(alerts), alerts=listed),
+    }
+
+
+def threshold_alert(rule, value: float) -> dict:
+    unit = "s" if rule.kind == "timer_backlog_over" else " sagas"
+    link = f"{console_base()}/admin/sagaops/saga/?status__exact=stuck"
+    subject = f"[sagaops] {_TITLES.get(rule.kind, rule.kind)}: {value:g}{unit} (threshold {rule.threshold}{unit})"
+    what = {
+        "stuck_count_over": f"{value:g} sagas are stuck or have made no progress for "
+        f"{settings.SAGAOPS_STUCK_AFTER} s (threshold {rule.threshold}).",
+        "timer_backlog_over": f"The oldest due timer is {value:g} s late (threshold {rule.threshold} s): "
+        "are the beat and the workers running?",
+    }[rule.kind]
+    body = f"{what}\n\nConsole: {link}\n\nAlert rule: {rule.name}"
+    return {
+        "subject": subject,
+        "body": body,
+        "link": link,
+        "document": _document(rule, rule.kind, value=value, threshold=rule.threshold, url=link),
+    }
