@@ -1,0 +1,56 @@
+"""The benchmark's workload: four trivial local steps, as a saga and as a bare Celery chain.
+
+The worker imports this module through SAGAOPS_SAGA_MODULES, which registers both the saga
+definition and the chain's task.
+"""
+
+from __future__ import annotations
+
+import time
+
+from celery import chain, shared_task
+
+from sagaops.definitions import SagaDefinition, Step, StepContext, register
+from sagaops.redis import get_redis
+
+SAGA_TYPE = "bench.four_local"
+STEP_NAMES = ("a", "b", "c", "d")
+
+
+def done_key(label: str) -> str:
+    return f"bench:chain-done:{label}"
+
+
+def touch(ctx: StepContext) -> dict:
+    return {"ok": 1}
+
+
+def untouch(ctx: StepContext) -> None:
+    return None
+
+
+four_local = register(
+    SagaDefinition(
+        name=SAGA_TYPE,
+        description="Benchmark: four trivial local steps.",
+        steps=[Step(name, touch, compensation=untouch) for name in STEP_NAMES],
+    )
+)
+
+
+@shared_task(name="sagaops.benchmark.chain_step")
+def chain_step(results: dict, step: str, run_id: str = "", label: str = "") -> dict:
+    """One step of the bare chain: the same trivial work; the last one records when it finished."""
+    results = {**results, step: {"ok": 1}}
+    if label:
+        get_redis().rpush(done_key(label), f"{run_id} {time.time()}")
+    return results
+
+
+def chain_start(*, run_id: str, label: str, payload: dict) -> None:
+    first, *middle, last = STEP_NAMES
+    chain(
+        chain_step.s({"payload": payload}, first),
+        *(chain_step.s(name) for name in middle),
+        chain_step.s(last, run_id=run_id, label=label),
+    ).apply_async()

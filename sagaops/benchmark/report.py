@@ -1,0 +1,170 @@
+"""`sagaops_bench` from start to end: what runs in which order, and what is printed."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+
+from sagaops.benchmark import runner
+from sagaops.benchmark.runner import CHAIN, ENGINE, MirrorCost, Run, Sample, Worker
+from sagaops.benchmark.stats import per, ratio, verdict
+from sagaops.redis import get_redis
+
+STEPS = runner.STEPS
+WARMUP = 100
+TARGET_RATIO = 1.0
+TARGET_QUERIES = 4
+TARGET_COMMITS = 1
+TARGET_REDIS = 5
+TARGET_P99_MS = 250
+TARGET_MIRROR_BYTES = 1024
+
+Write = Callable[[str], None]
+
+
+def run_benchmark(*, sagas: int, rate_seconds: float, sample: int, concurrency: int, profile: bool, write: Write):
+    runner.check_isolated()
+    write_machine(write, concurrency)
+    runner.reset()
+    measured = runner.sample_in_process(sample, runner.now_label("sample"))
+    write_sample(write, measured)
+    if profile:
+        write("\npyinstrument profile of the in-process sample (start + advance):")
+        write(runner.profile_in_process(sample, runner.now_label("profile")))
+    runner.reset()  # the sample's advance tasks must not reach the worker
+    worker = Worker(concurrency)
+    try:
+        worker.start()
+        runner.burst(ENGINE, worker, WARMUP, runner.now_label("warm"))
+        runner.burst(CHAIN, worker, WARMUP, runner.now_label("warm"))
+        engine = runner.burst(ENGINE, worker, sagas, runner.now_label("engine"))
+        chain = runner.burst(CHAIN, worker, sagas, runner.now_label("chain"))
+        write_throughput(write, engine, chain, concurrency)
+        engine_drain = runner.drain(ENGINE, worker, sagas, runner.now_label("drain"))
+        chain_drain = runner.drain(CHAIN, worker, sagas, runner.now_label("drain"))
+        write_drain(write, engine_drain, chain_drain)
+        cost = runner.mirror_cost(engine)
+        write_mirror(write, cost)
+        arrival = engine.throughput / 2
+        paced_engine = runner.paced(ENGINE, worker, arrival, rate_seconds, runner.now_label("paced"))
+        paced_chain = runner.paced(CHAIN, worker, arrival, rate_seconds, runner.now_label("paced"))
+        write_paced(write, arrival, rate_seconds, paced_engine, paced_chain)
+    finally:
+        worker.stop()
+    write_targets(write, measured, engine, chain, engine_drain, chain_drain, cost, paced_engine)
+
+
+def write_machine(write: Write, concurrency: int) -> None:
+    pg = connection.pg_version
+    redis_version = get_redis().info("server").get("redis_version", "?")
+    write("sagaops benchmark: 4 trivial local steps, the engine (durable) against a bare Celery chain")
+    write(
+        f"machine: {os.cpu_count()} CPUs ({_proc_value('/proc/cpuinfo', 'model name')}), "
+        f"memory {_proc_value('/proc/meminfo', 'MemTotal')}, Python {platform.python_version()}, "
+        f"PostgreSQL {pg // 10000}.{pg % 10000}, Redis {redis_version}"
+    )
+    write(
+        f"worker: one `celery worker --concurrency {concurrency}` (prefork, acks late, prefetch 1); "
+        f"database {settings.DATABASES['default']['NAME']}, mirror {settings.REDIS_URL}, "
+        f"broker {settings.CELERY_BROKER_URL}"
+    )
+
+
+def _proc_value(path: str, name: str) -> str:
+    """The first `name: value` line of a /proc file."""
+    try:
+        with open(path) as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(name)), "?")
+    except OSError:
+        return "?"
+
+
+def _redis(counts) -> int:
+    return sum(counts.redis_commands.values())
+
+
+def write_sample(write: Write, s: Sample) -> None:
+    steps = s.sagas * STEPS
+    broker = runner.redis_db(settings.CELERY_BROKER_URL)
+    rows = [
+        ("SQL statements", s.start.queries, s.advance.queries),
+        ("commits", s.start.commits, s.advance.commits),
+        ("DB round trips (+BEGIN, COMMIT)", s.start.db_round_trips, s.advance.db_round_trips),
+        ("Redis commands", _redis(s.start), _redis(s.advance)),
+        ("  of them to the broker", s.start.redis_commands[broker], s.advance.redis_commands[broker]),
+        ("Redis round trips", s.start.redis_round_trips, s.advance.redis_round_trips),
+        ("CPU ms (this process)", s.start_cpu * 1000, s.advance_cpu * 1000),
+    ]
+    write(f"\nin-process sample: {s.sagas} sagas started and advanced in this process (no worker)")
+    write(f"  {'':32}{'start/saga':>12}{'advance/step':>14}{'per step incl. start':>22}")
+    for name, start, advance in rows:
+        write(f"  {name:32}{per(start, s.sagas):12.2f}{per(advance, steps):14.2f}{per(start + advance, steps):22.2f}")
+
+
+def write_throughput(write: Write, engine: Run, chain: Run, concurrency: int) -> None:
+    write(
+        f"\nthroughput: {len(engine.submitted)} of each submitted by {runner.SUBMITTERS} threads as fast as they "
+        f"can, 1 worker x {concurrency} processes"
+    )
+    write(f"  {'':20}{'sagas/s':>9}   end-to-end latency (submit -> last step done){'worker CPU ms/step':>30}")
+    for name, run in (("engine (durable)", engine), ("bare Celery chain", chain)):
+        cpu = per(run.worker_cpu * 1000, len(run.finished) * STEPS)
+        extra = f"   ({run.failed} not completed)" if run.failed else ""
+        write(f"  {name:20}{run.throughput:9.1f}   {run.latency.line()}{cpu:12.2f}{extra}")
+    write(f"  engine / chain: {ratio(engine.throughput, chain.throughput):.2f}x")
+
+
+def write_drain(write: Write, engine: Run, chain: Run) -> None:
+    write(f"\ndrain: {len(engine.submitted)} of each queued first, then the worker empties the backlog")
+    for name, run in (("engine (durable)", engine), ("bare Celery chain", chain)):
+        cpu = per(run.worker_cpu * 1000, len(run.finished) * STEPS)
+        write(f"  {name:20}{run.throughput:9.1f} sagas/s   worker CPU {cpu:.2f} ms/step")
+    write(f"  engine / chain: {ratio(engine.throughput, chain.throughput):.2f}x")
+
+
+def write_mirror(write: Write, cost: MirrorCost) -> None:
+    write(
+        f"\nmirror (MEMORY USAGE, {cost.sagas} finished sagas): {cost.per_saga:.0f} B per saga "
+        f"(hash {cost.hash_bytes:.0f} B + log {cost.log_bytes:.0f} B); TTL {cost.ttl_min}..{cost.ttl_max} s "
+        f"(SAGAOPS_MIRROR_TTL={settings.SAGAOPS_MIRROR_TTL})"
+    )
+
+
+def write_paced(write: Write, arrival: float, seconds: float, engine: Run, chain: Run) -> None:
+    write(f"\npaced: {arrival:.1f} arrivals/s (half the engine's maximum) for {seconds:.0f} s each")
+    for name, run in (("engine (durable)", engine), ("bare Celery chain", chain)):
+        lag = f"   submitter fell behind by up to {run.worst_lag * 1000:.0f} ms" if run.worst_lag > 0.005 else ""
+        write(f"  {name:20}{len(run.finished):6d} done   {run.latency.line()}{lag}")
+
+
+def write_targets(
+    write: Write, s: Sample, engine: Run, chain: Run, engine_drain: Run, chain_drain: Run, cost: MirrorCost, paced: Run
+) -> None:
+    steps = s.sagas * STEPS
+    throughput = ratio(engine.throughput, chain.throughput)
+    drained = ratio(engine_drain.throughput, chain_drain.throughput)
+    queries = per(s.start.queries + s.advance.queries, steps)
+    commits = per(s.advance.commits, steps)
+    commands = per(_redis(s.start) + _redis(s.advance), steps)
+    p99 = paced.latency.p99
+    checks = [
+        (
+            f"throughput engine/chain >= {TARGET_RATIO}x (submit while running)",
+            f"{throughput:.2f}x",
+            throughput >= TARGET_RATIO,
+        ),
+        (f"throughput engine/chain >= {TARGET_RATIO}x (drain a backlog)", f"{drained:.2f}x", drained >= TARGET_RATIO),
+        (f"SQL queries per step <= {TARGET_QUERIES} (start included)", f"{queries:.2f}", queries <= TARGET_QUERIES),
+        (f"commits per local step <= {TARGET_COMMITS}", f"{commits:.2f}", commits <= TARGET_COMMITS),
+        (f"Redis commands per step <= {TARGET_REDIS} (start included)", f"{commands:.2f}", commands <= TARGET_REDIS),
+        (f"p99 at half the maximum rate < {TARGET_P99_MS} ms", f"{p99:.1f} ms", p99 < TARGET_P99_MS),
+        (f"mirror <= {TARGET_MIRROR_BYTES} B per saga", f"{cost.per_saga:.0f} B", cost.per_saga <= TARGET_MIRROR_BYTES),
+        ("finished saga's mirror expires", f"TTL {cost.ttl_max} s", cost.expiring),
+    ]
+    write("\ntargets (issue 8)")
+    for name, value, ok in checks:
+        write(f"  {name:52}{value:>12}   {verdict(ok)}")
