@@ -3,6 +3,8 @@
 #   make run       preflight, migrate, superuser, seed, static, then web+worker+beat+demo (honcho)
 #   make test      preflight, Chromium for browser tests (when root), then pytest $(PYTEST_ARGS)
 #   make lint      ruff check + ruff format --check
+#   make bench     the engine against a bare Celery chain on its own database (docs/PERFORMANCE.md)
+#   make soak      thousands of checkouts under faults and worker kills, then the invariants
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -10,6 +12,12 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # Procfile processes to start (empty: all of them), e.g. `make run PROCS="web worker beat"`.
 PROCS ?=
+# Flags for sagaops_bench, e.g. `make bench BENCH_ARGS="--sagas 500 --rate-seconds 10"`.
+BENCH_ARGS ?=
+# The benchmark empties its own database and Redis databases (mirror db 5, broker db 4): never the dev ones.
+BENCH_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_bench \
+	REDIS_URL=redis://127.0.0.1:6379/5 CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \
+	SAGAOPS_SAGA_MODULES=sagaops.benchmark.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
 
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
@@ -17,13 +25,15 @@ STAMP := $(VENV)/.sagaops-installed
 URL := http://127.0.0.1:$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint
+.PHONY: help install run test lint bench soak
 
 help:
 	@echo "make install   create $(VENV) and install requirements-dev.txt"
 	@echo "make run       start sagaops on $(URL) (console /admin/, API /api/)"
 	@echo "make test      run the test suite (PYTEST_ARGS='-k ...' to narrow it)"
 	@echo "make lint      ruff check and ruff format --check"
+	@echo "make bench     benchmark the engine against a bare Celery chain (BENCH_ARGS='--sagas 500')"
+	@echo "make soak      soak the checkout under faults and worker kills (SOAK_ARGS='--orders 200')"
 
 install: $(STAMP)
 
@@ -56,3 +66,19 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: install
+	$(BENCH_ENV) $(MANAGE) sagaops_preflight
+	$(BENCH_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(BENCH_ENV) $(MANAGE) sagaops_bench $(BENCH_ARGS)
+
+# The soak empties its own database and Redis databases (mirror db 3, broker db 2): never the dev ones.
+SOAK_ARGS ?=
+SOAK_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_soak \
+	REDIS_URL=redis://127.0.0.1:6379/3 CELERY_BROKER_URL=redis://127.0.0.1:6379/2 \
+	SAGAOPS_FAULTS_FROM_REDIS=1 SAGAOPS_RECONCILE_SECONDS=5 SAGAOPS_START_GRACE=5
+
+soak: install
+	$(SOAK_ENV) $(MANAGE) sagaops_preflight
+	$(SOAK_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(SOAK_ENV) $(MANAGE) sagaops_soak $(SOAK_ARGS)

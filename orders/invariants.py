@@ -65,9 +65,7 @@ def _coupon_problems() -> list[str]:
 def _order_problems() -> list[str]:
     """A confirmed order holds exactly one charge; a cancelled one holds none."""
     problems = []
-    charged = Counter(
-        Payment.objects.filter(status=Payment.Status.CHARGED).values_list("reference", flat=True)
-    )
+    charged = Counter(Payment.objects.filter(status=Payment.Status.CHARGED).values_list("reference", flat=True))
     for order_id, saga_id, status in Order.objects.values_list("id", "saga_id", "status"):
         held = charged.get(f"{saga_id}:charge_payment", 0)
         if status == Order.Status.CONFIRMED and held != 1:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from sagaops.models import Saga
 
 CHECKOUT_SAGA = "order.checkout"
+# The same checkout run by events (orders/events.py); SAGAOPS_CHECKOUT_MODE or the request chooses.
+CHECKOUT_CHOREOGRAPHED = "order.checkout.choreographed"
+CHECKOUT_MODES = {"orchestrated": CHECKOUT_SAGA, "choreographed": CHECKOUT_CHOREOGRAPHED}
 CENT = Decimal("0.01")
 
 
@@ -92,7 +96,17 @@ def _order_create(request: _Request, prices: dict[str, Decimal], idempotency_key
     return order
 
 
-def _order_replay(order: Order, request: _Request, idempotency_key: str, correlation_id: str) -> tuple[Order, Saga]:
+def checkout_saga_type(mode: str | None = None) -> str:
+    """The checkout saga for `mode` (default settings.SAGAOPS_CHECKOUT_MODE)."""
+    mode = mode or settings.SAGAOPS_CHECKOUT_MODE
+    if mode not in CHECKOUT_MODES:
+        raise InvalidOrder("mode", f"must be one of {', '.join(CHECKOUT_MODES)}, got {mode!r}")
+    return CHECKOUT_MODES[mode]
+
+
+def _order_replay(
+    order: Order, request: _Request, idempotency_key: str, correlation_id: str, saga_type: str = CHECKOUT_SAGA
+) -> tuple[Order, Saga]:
     from sagaops.exceptions import IdempotencyConflict
     from sagaops.services import saga_start
 
@@ -105,7 +119,7 @@ def _order_replay(order: Order, request: _Request, idempotency_key: str, correla
         raise IdempotencyConflict(idempotency_key)
     # Same key, same payload: the engine hands back the saga it started the first time.
     saga, _ = saga_start(
-        saga_type=CHECKOUT_SAGA,
+        saga_type=saga_type,
         payload=checkout_payload(order),
         idempotency_key=idempotency_key,
         correlation_id=correlation_id,
@@ -114,7 +128,11 @@ def _order_replay(order: Order, request: _Request, idempotency_key: str, correla
 
 
 def _order_with_saga(
-    request: _Request, prices: dict[str, Decimal], idempotency_key: str | None, correlation_id: str
+    request: _Request,
+    prices: dict[str, Decimal],
+    idempotency_key: str | None,
+    correlation_id: str,
+    saga_type: str = CHECKOUT_SAGA,
 ) -> tuple[Order, Saga]:
     from sagaops.services import saga_start
 
@@ -122,13 +140,17 @@ def _order_with_saga(
     with transaction.atomic():
         order = _order_create(request, prices, idempotency_key)
         saga, _ = saga_start(
-            saga_type=CHECKOUT_SAGA,
+            saga_type=saga_type,
             payload=checkout_payload(order),
             idempotency_key=idempotency_key,
             correlation_id=correlation_id or f"order:{order.pk}",
         )
         order.saga_id = saga.id
         order.save(update_fields=["saga_id", "updated"])
+        if saga_type == CHECKOUT_CHOREOGRAPHED:
+            from orders.events import order_created_publish
+
+            order_created_publish(order=order, saga_id=saga.id, correlation_id=saga.correlation_id)
     return order, saga
 
 
@@ -139,8 +161,12 @@ def order_place(
     coupon: str | None = None,
     idempotency_key: str | None = None,
     correlation_id: str = "",
+    mode: str | None = None,
 ) -> tuple[Order, Saga]:
     """Create a pending order priced from the catalog and start its checkout saga, atomically.
+
+    `mode` "orchestrated" (the engine runs order.checkout) or "choreographed" (the services react
+    to OrderCreated, see orders/events.py); default settings.SAGAOPS_CHECKOUT_MODE.
 
     Raises InvalidOrder (a ValueError naming the field) for bad input. A replayed
     idempotency key returns the original order and saga; a different request under the same
@@ -148,19 +174,20 @@ def order_place(
     """
     inject("orders.create")
     request = _request_validate(customer=customer, items=items, coupon=coupon)
+    saga_type = checkout_saga_type(mode)
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _order_replay(existing, request, idempotency_key, correlation_id)
+            return _order_replay(existing, request, idempotency_key, correlation_id, saga_type)
     prices = _prices_lookup(request)
     try:
-        return _order_with_saga(request, prices, idempotency_key, correlation_id)
+        return _order_with_saga(request, prices, idempotency_key, correlation_id, saga_type)
     except IntegrityError:
         # A concurrent request with the same key committed first: this one is its replay.
         existing = Order.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
-        return _order_replay(existing, request, idempotency_key, correlation_id)
+        return _order_replay(existing, request, idempotency_key, correlation_id, saga_type)
 
 
 def _order_lock(order_id: int) -> Order:

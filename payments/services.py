@@ -134,6 +134,25 @@ def payment_refund(*, reference: str) -> dict:
 
 
 @transaction.atomic
+def coupon_release(*, reference: str) -> dict:
+    """Free the coupon held under `reference` unless a charged payment still uses it. Idempotent.
+
+    payment_charge takes the coupon and the money in one transaction and payment_refund frees
+    it, so this is the supervisor's safety net ("coupon release" in its rules): a charged
+    payment keeps its coupon (refund it to free the coupon).
+    """
+    inject("payments.coupon_release")
+    charged = Payment.objects.filter(reference=reference, status=Payment.Status.CHARGED).exists()
+    released = 0 if charged else Coupon.objects.filter(used_by_reference=reference).update(used_by_reference=None)
+    return {
+        "reference": reference,
+        "released": bool(released),
+        "kept_by_charge": charged,
+        "nothing_to_undo": not released,
+    }
+
+
+@transaction.atomic
 def account_ensure(*, customer: str, balance: Decimal) -> tuple[Account, bool]:
     """Open an account if it is missing; an existing one keeps its balance (seeding)."""
     return Account.objects.get_or_create(customer=customer, defaults={"balance": balance})

@@ -11,6 +11,8 @@ class SagaopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from sagaops import security  # noqa: F401  (connects the login-failure signal receivers)
+
         # Each app that owns a business flow registers its saga definitions in `sagas.py`.
         autodiscover_modules("sagas")
         # Saga definitions that live outside an installed app (SAGAOPS_SAGA_MODULES).

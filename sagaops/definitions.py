@@ -92,6 +92,10 @@ class SagaDefinition:
     version: int = 1
     timeout: timedelta = timedelta(minutes=10)
     description: str = ""
+    # Choreographed: services run the steps by reacting to events (sagaops.choreography tracks
+    # them); the executor never runs them, and force compensation calls `on_force_compensate`.
+    choreographed: bool = False
+    on_force_compensate: Callable[..., None] | None = field(default=None, repr=False, compare=False)
     _by_name: dict[str, Step] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

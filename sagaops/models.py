@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 
 from sagaops.states import SagaStatus, StepStatus
 
@@ -45,6 +46,17 @@ class Saga(models.Model):
             models.Index(
                 fields=["wake_at"], name="saga_wake", condition=Q(status__in=["pending", "running", "compensating"])
             ),
+            # The console: the type filter alone, the "has error" filter, and the search by order id.
+            models.Index(fields=["type", "-created_at"], name="saga_by_type"),
+            models.Index(fields=["-created_at"], name="saga_with_error", condition=~Q(last_error="")),
+            models.Index(KeyTransform("order_id", KeyTransform("payload", "context")), name="saga_payload_order_id"),
+            # The console's failure groups and stuck counts: an index-only scan over the stuck sagas.
+            models.Index(
+                fields=["updated_at"],
+                include=["id", "type", "version"],
+                name="saga_stuck_cover",
+                condition=Q(status="stuck"),
+            ),
         ]
         permissions = [
             ("retry_saga", "Can retry a saga forward"),
@@ -83,7 +95,16 @@ class SagaStep(models.Model):
     class Meta:
         ordering = ["saga", "index"]
         constraints = [models.UniqueConstraint(fields=["saga", "index"], name="saga_step_unique_index")]
-        indexes = [models.Index(fields=["status"], name="saga_step_by_status")]
+        indexes = [
+            models.Index(fields=["status"], name="saga_step_by_status"),
+            # The console: a stuck saga's failed step (or failed compensation) without reading the rows.
+            models.Index(
+                fields=["saga"],
+                include=["index", "status", "name", "last_error_type"],
+                name="saga_step_failures",
+                condition=Q(status__in=["failed", "compensation_failed"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.index}:{self.name} ({self.status})"
@@ -114,3 +135,88 @@ class SagaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.step}".strip()
+
+
+class ServiceAccount(models.Model):
+    """A service that calls the API with a token; it may be limited to saga types and steps.
+
+    An empty list means no limit. `steps` holds "<saga type>:<step>" (or "<saga type>:*") entries:
+    the async steps whose callbacks this service may deliver.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sagaops_service")
+    name = models.CharField(max_length=150, unique=True)
+    saga_types = models.JSONField(default=list, blank=True)
+    steps = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def may_start(self, saga_type: str) -> bool:
+        return not self.saga_types or saga_type in self.saga_types
+
+    def may_call_back(self, saga_type: str, step: str) -> bool:
+        return not self.steps or f"{saga_type}:{step}" in self.steps or f"{saga_type}:*" in self.steps
+
+
+class FailureReport(models.Model):
+    """A failure a service reported (service, code); the supervisor looks the pair up in its rules."""
+
+    service = models.CharField(max_length=150)
+    code = models.CharField(max_length=100)
+    correlation_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["service", "code"], name="failure_report_by_code"),
+            models.Index(fields=["received_at"], name="failure_report_unhandled", condition=Q(handled_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}:{self.code} {self.correlation_id}".strip()
+
+
+class BulkAction(models.Model):
+    """One operator action applied to many sagas by a Celery task, with a result per saga."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30)
+    step = models.CharField(max_length=100, blank=True, default="")
+    reason = models.TextField()
+    # Where it was started from, for the operator: "failure group ..." or "saga list".
+    source = models.CharField(max_length=300, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # [{"saga": id, "version": the version the operator saw}], exactly what the preview showed.
+    items = models.JSONField(default=list)
+    # {saga id: {"outcome": "done" | "refused" | "error", "message": ...}}
+    results = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {len(self.items)} saga(s) by {self.user_id} ({self.status})"
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results.values() if r.get("outcome") == outcome)

@@ -49,6 +49,8 @@ def pivot_passed(definition: SagaDefinition, steps: list[StepState]) -> bool:
 def next_move(
     *, status: str, definition: SagaDefinition, steps: list[StepState], deadline: datetime | None, now: datetime
 ) -> Move:
+    if definition.choreographed:
+        return IDLE  # its services move it; the tracker records their events
     if status in (SagaStatus.PENDING, SagaStatus.RUNNING):
         return _forward_move(definition, steps, deadline, now)
     if status == SagaStatus.COMPENSATING:

@@ -31,12 +31,12 @@ class CeleryProcess:
         concurrency: int = 2,
         beat: bool = False,
         role: str = "worker",
-        loglevel: str = "INFO",
     ):
         self.name = name
         self.log = log_dir / f"{role}-{name}.log"
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        cmd = [sys.executable, "-m", "celery", "-A", "sagaops", role, f"--loglevel={loglevel}"]
+        # INFO, because the readiness check reads the log.
+        cmd = [sys.executable, "-m", "celery", "-A", "sagaops", role, "--loglevel=INFO"]
         schedule = ["--schedule", str(log_dir / f"beat-{name}")]
         if role == "worker":
             cmd += ["-n", f"{name}@%h", f"--concurrency={concurrency}", "--without-mingle", "--without-gossip"]

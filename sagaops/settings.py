@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,10 +24,27 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "sagaops-local-development-only-key-do-not-use-in-production"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Production (DJANGO_DEBUG=0) is HTTPS-only: secure cookies, HSTS, redirect to https. Behind a
+# TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+    if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Console logins: after this many failures for one user or address within the window, refuse more.
+SAGAOPS_LOGIN_FAILURE_LIMIT = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_LIMIT", "5"))
+SAGAOPS_LOGIN_FAILURE_WINDOW = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_WINDOW", "900"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,19 +54,26 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sagaops",
+    "sagaops.observability",
     "orders",
     "payments",
     "inventory",
+    "sagaops.choreography",
 ]
 
 MIDDLEWARE = [
+    "sagaops.observability.middleware.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sagaops.security.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -100,6 +125,13 @@ STORAGES = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sagaops@localhost")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend) for alert mail.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 
 # --- Celery (reliability settings from the design: late acks, one task at a time) ---
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -122,6 +154,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sagaops.tasks.reconcile",
         "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))),
     },
+    # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
+    "sagaops-alerts-check": {
+        "task": "sagaops.observability.tasks.check_alerts",
+        "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_ALERT_CHECK_SECONDS", "30"))),
+    },
 }
 
 # --- sagaops engine ---
@@ -136,21 +173,123 @@ SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
 SAGAOPS_STUCK_AFTER = int(os.environ.get("SAGAOPS_STUCK_AFTER", "300"))
 # Base URL of the inventory and payments services; empty means call them in-process.
 SAGAOPS_PARTICIPANTS_URL = os.environ.get("SAGAOPS_PARTICIPANTS_URL", "")
+# Extra modules that register saga definitions, besides each app's sagas.py (comma-separated),
+# e.g. "sagaops.benchmark.flows" for the benchmark's worker.
+SAGAOPS_SAGA_MODULES = [m.strip() for m in os.environ.get("SAGAOPS_SAGA_MODULES", "").split(",") if m.strip()]
 
+# Service accounts authenticate with a token (`manage.py sagaops_service`), operators with their
+# own token (`manage.py sagaops_token`) or their console session.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["sagaops.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "sagaops.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "sagaops.api.errors.exception_handler",
+    # Per token (a token is one user): generous defaults, tuned by environment.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("SAGAOPS_API_RATE", "6000/min"),
+        "anon": os.environ.get("SAGAOPS_API_ANON_RATE", "600/min"),
+    },
+}
+# Largest API request body accepted (bytes); a bigger one gets 413.
+SAGAOPS_API_MAX_BODY_BYTES = int(os.environ.get("SAGAOPS_API_MAX_BODY_BYTES", str(256 * 1024)))
+# The token the checkout saga sends to the participants when it calls them over HTTP.
+SAGAOPS_PARTICIPANTS_TOKEN = os.environ.get("SAGAOPS_PARTICIPANTS_TOKEN", "")
+SAGAOPS_PARTICIPANTS_TIMEOUT = float(os.environ.get("SAGAOPS_PARTICIPANTS_TIMEOUT", "5"))
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sagaops API",
+    "DESCRIPTION": "Start and watch sagas, deliver async step callbacks, repair stuck sagas, place orders.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SagaStatusEnum": "sagaops.states.SagaStatus",
+        "StepStatusEnum": "sagaops.states.StepStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sagaops.api.schema.add_error_responses",
+    ],
 }
 
+# --- observability (docs/OBSERVABILITY.md) ---
+# Every process of a host writes its metrics here (prometheus_client multiprocess mode); empty it
+# before starting the processes. The default is set in the environment so Celery children inherit it.
+PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/sagaops-prometheus")
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# When set, GET /metrics needs "Authorization: Bearer <token>".
+SAGAOPS_METRICS_TOKEN = os.environ.get("SAGAOPS_METRICS_TOKEN", "")
+# Redis streams whose consumer groups /metrics reports (pending, lag), comma-separated.
+SAGAOPS_METRICS_STREAMS = [s for s in os.environ.get("SAGAOPS_METRICS_STREAMS", "").split(",") if s]
+# Where alerts link to: {SAGAOPS_CONSOLE_URL}/admin/sagaops/saga/<id>/change/
+SAGAOPS_CONSOLE_URL = os.environ.get("SAGAOPS_CONSOLE_URL", "http://127.0.0.1:8000")
+# More than this many alerts per rule and channel within the window are sent as one digest.
+SAGAOPS_ALERT_RATE_LIMIT = int(os.environ.get("SAGAOPS_ALERT_RATE_LIMIT", "10"))
+SAGAOPS_ALERT_RATE_WINDOW = int(os.environ.get("SAGAOPS_ALERT_RATE_WINDOW", "300"))
+# Delivery tries per alert (email or webhook), waiting DELAY, 2*DELAY, 4*DELAY... seconds between them.
+SAGAOPS_ALERT_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_ALERT_MAX_ATTEMPTS", "5"))
+SAGAOPS_ALERT_RETRY_DELAY = float(os.environ.get("SAGAOPS_ALERT_RETRY_DELAY", "5"))
+SAGAOPS_ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("SAGAOPS_ALERT_WEBHOOK_TIMEOUT", "5"))
+# The periodic check alerts sagas that became stuck within this many hours but were never alerted.
+SAGAOPS_ALERT_CATCH_UP_HOURS = int(os.environ.get("SAGAOPS_ALERT_CATCH_UP_HOURS", "24"))
+
+# Every line carries the saga id, correlation id, step and attempt when known; LOG_FORMAT=json
+# writes one JSON object per line. Celery uses this configuration too (sagaops/celery.py).
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"saga_context": {"()": "sagaops.observability.logging.SagaContextFilter"}},
+    "formatters": {
+        "plain": {"()": "sagaops.observability.logging.PlainFormatter"},
+        "json": {"()": "sagaops.observability.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["saga_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 SAGAOPS_FAULTS_FROM_REDIS = env_bool("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
+
+# --- choreography and the supervisor (docs/CHOREOGRAPHY.md) ---
+# "orchestrated" (the engine runs order.checkout) or "choreographed" (services react to events);
+# POST /api/orders/ may choose per order with "mode".
+SAGAOPS_CHECKOUT_MODE = os.environ.get("SAGAOPS_CHECKOUT_MODE", "orchestrated")
+# Every stream name starts with this, e.g. "sagaops:stream:events".
+SAGAOPS_STREAM_PREFIX = os.environ.get("SAGAOPS_STREAM_PREFIX", "sagaops:stream:")
+SAGAOPS_STREAM_MAXLEN = int(os.environ.get("SAGAOPS_STREAM_MAXLEN", "100000"))
+# A pending entry idle this long (ms) is claimed by another consumer (XAUTOCLAIM); after this many
+# deliveries it goes to the dead-letter stream.
+SAGAOPS_STREAM_CLAIM_IDLE_MS = int(os.environ.get("SAGAOPS_STREAM_CLAIM_IDLE_MS", "30000"))
+SAGAOPS_STREAM_MAX_DELIVERIES = int(os.environ.get("SAGAOPS_STREAM_MAX_DELIVERIES", "5"))
+# A choreographed saga with no event for this long (seconds) is marked stuck with what it waits for.
+SAGAOPS_CHOREOGRAPHY_OVERDUE = int(os.environ.get("SAGAOPS_CHOREOGRAPHY_OVERDUE", "120"))
+# The supervisor re-requests an unacknowledged compensation after ACK_TIMEOUT seconds, or RETRY_DELAY
+# seconds after a refusal, and gives up (saga stuck) after MAX_ATTEMPTS requests.
+SAGAOPS_SUPERVISOR_ACK_TIMEOUT = float(os.environ.get("SAGAOPS_SUPERVISOR_ACK_TIMEOUT", "30"))
+SAGAOPS_SUPERVISOR_RETRY_DELAY = float(os.environ.get("SAGAOPS_SUPERVISOR_RETRY_DELAY", "2"))
+SAGAOPS_SUPERVISOR_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_SUPERVISOR_MAX_ATTEMPTS", "3"))
+CELERY_BEAT_SCHEDULE["sagaops-choreography-overdue"] = {
+    "task": "sagaops.choreography.tasks.check_overdue",
+    "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS", "15"))),
+}

@@ -1,12 +1,21 @@
 """Celery entry points: ids in, call a service, nothing else."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
+from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.services.executor import saga_advance
 from sagaops.services.timers import timers_due, timers_reconcile
 
 
-@shared_task(name="sagaops.tasks.advance")
+# A lost database connection mid-step rolls the step back; try again shortly on a fresh one.
+@shared_task(
+    name="sagaops.tasks.advance",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=8,
+)
 def advance(saga_id: str) -> None:
     saga_advance(saga_id=saga_id)
 

@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,21 @@ def worker_env(**extra: str) -> dict[str, str]:
 def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: str) -> CeleryProcess:
     """A real Celery worker process (with embedded beat) on the test database."""
     return CeleryProcess(name, log_dir=OUTPUT, env=worker_env(**env), concurrency=concurrency, beat=beat).start()
+
+
+@contextmanager
+def other_workers_paused():
+    """For tests that start workers of their own: those must be the only ones consuming."""
+    from sagaops.celery import app
+
+    others = [name for reply in (app.control.ping(timeout=0.5) or []) for name in reply]
+    if others:
+        app.control.cancel_consumer("celery", destination=others, reply=True)
+    try:
+        yield
+    finally:
+        if others:
+            app.control.add_consumer("celery", destination=others, reply=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,15 @@
 """Settings for the test suite and the worker processes it starts: own Redis databases.
 
-SAGAOPS_TEST_SLOT (0-6) gives parallel test runs on one machine their own test database and
-Redis databases, so they do not trample each other.
+SAGAOPS_TEST_SLOT (0-4) gives parallel test runs on one machine their own test database and
+Redis databases (15..6), so they do not trample each other; `make bench` uses Redis 5 and 4,
+`make soak` 3 and 2, and development 1 and 0.
 """
 
 import os
 
 _slot = int(os.environ.get("SAGAOPS_TEST_SLOT", "0"))
+if not 0 <= _slot <= 4:
+    raise ValueError(f"SAGAOPS_TEST_SLOT must be 0 to 4, not {_slot}")
 os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - 2 * _slot}")
 os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - 2 * _slot}")
 if _slot:

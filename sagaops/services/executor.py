@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -19,8 +20,9 @@ from django.utils import timezone
 
 from sagaops import mirror
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
-from sagaops.exceptions import ConcurrentUpdate, StepTimeout
+from sagaops.exceptions import ConcurrentUpdate, StepTimeout, UnknownSagaType
 from sagaops.models import Saga, SagaStep
+from sagaops.observability.context import saga_scope, step_scope
 from sagaops.planner import Move, needs_compensation, next_move, pivot_passed
 from sagaops.services.transitions import Event, set_wake, transition
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
@@ -33,21 +35,45 @@ MAX_MOVES_PER_RUN = 200
 LEASE_MARGIN = timedelta(seconds=5)
 LOCK_TTL_SECONDS = 15.0
 LOCK_BUSY_RETRY = timedelta(seconds=1)
+UNKNOWN_TYPE_RETRY = timedelta(seconds=30)
+LOCAL_RUN_SECONDS = 0.5
 
 
 def saga_advance(*, saga_id) -> None:
-    saga = Saga.objects.filter(pk=saga_id).first()
+    saga, steps = _load(saga_id)
     if saga is None or saga.status not in ACTIVE_SAGA_STATUSES:
+        return
+    try:
+        definition = get_definition(saga.type, saga.definition_version)
+    except UnknownSagaType:
+        # A worker from an older (or other) deploy: leave the saga, untouched, to one that knows it.
+        log.error("saga %s is a %s v%s, which this worker does not know", saga.pk, saga.type, saga.definition_version)
+        set_wake(saga, timezone.now() + UNKNOWN_TYPE_RETRY)
         return
     token = _lock(saga)
     if token is False:
         return
     try:
-        steps = list(SagaStep.objects.filter(saga_id=saga.pk).order_by("index"))
-        Executor(saga, steps).run()
+        with saga_scope(saga):  # log lines carry the saga's ids
+            Executor(saga, steps, definition).run()
     finally:
         if token:
             _unlock(saga, token)
+
+
+def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
+    """The saga and its steps in one query, from one snapshot (the steps joined to their saga).
+
+    Read before the lock: a run that finishes in between only makes this version stale, and the
+    fence turns the first write away.
+    """
+    steps = list(SagaStep.objects.select_related("saga").filter(saga_id=saga_id).order_by("index"))
+    if not steps:
+        return Saga.objects.filter(pk=saga_id).first(), []
+    saga = steps[0].saga
+    for step in steps:
+        step.saga = saga
+    return saga, steps
 
 
 def _lock(saga: Saga) -> str | bool | None:
@@ -99,14 +125,35 @@ class Executor:
         for _ in range(MAX_MOVES_PER_RUN):
             move = self.next_move()
             try:
-                if not self.perform(move):
-                    return
+                if self.is_local_run(move):
+                    with transaction.atomic():
+                        self.run_locals(move)
+                    continue
+                with step_scope(self.saga, self.steps, move):  # ... and the step's name and attempt
+                    if not self.perform(move):
+                        return
             except ConcurrentUpdate:
                 log.info(
                     "saga %s moved under us (version %s); leaving it to its new owner", self.saga.pk, self.saga.version
                 )
                 return
         set_wake(self.saga, timezone.now())  # an unusually long run: continue in a new task
+
+    def is_local_run(self, move: Move) -> bool:
+        return move.kind == "run" and self.step_def(self.steps[move.index]).kind == "local"
+
+    def run_locals(self, move: Move) -> None:
+        """Run consecutive ready local steps in the caller's transaction, each in its own savepoint.
+
+        Their effects live in this database, so one commit for the run keeps each exactly once (a
+        crash rolls the whole run back and it is redone) and costs one fsync instead of one per step.
+        The run stays open at most LOCAL_RUN_SECONDS, so progress shows up while a long saga runs.
+        """
+        opened = time.monotonic()
+        while self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
+            with step_scope(self.saga, self.steps, move):
+                self.run_local(self.steps[move.index])
+            move = self.next_move()
 
     def next_move(self) -> Move:
         return next_move(
@@ -187,7 +234,7 @@ class Executor:
             self.run_remote(step)
 
     def run_local(self, step: SagaStep) -> None:
-        """Action and checkpoint commit in one transaction: the effect happens exactly once."""
+        """Action and checkpoint in one transaction (a savepoint inside a local run): exactly once."""
         spec = self.step_def(step)
         attempt = step.attempts + 1
         try:
@@ -261,11 +308,14 @@ class Executor:
         done = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
         return all(s.status in done for s in self.steps if s.index != step.index)
 
-    def step_failed(self, step: SagaStep, error: BaseException, *, attempts: int, actor: Event | None = None) -> None:
+    def step_failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> None:
         spec = self.step_def(step)
         now = timezone.now()
         errors = error_fields(error)
-        timed_out = isinstance(error, StepTimeout) and spec.kind != "local"
+        # A local step's failure rolled its effect back. A remote or async step's failure only says
+        # nothing happened when the participant refused it (a non-retryable business error); a
+        # timeout, a lost reply or a transient error may hide an effect, so it is compensated too.
+        timed_out = spec.kind != "local" and is_retryable(spec.retry, error)
         base = {"attempts": attempts, "lease_expires_at": None, **errors}
         detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
         if is_retryable(spec.retry, error) and attempts < spec.retry.max_attempts:

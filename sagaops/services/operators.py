@@ -15,7 +15,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from sagaops.exceptions import ActionRefused, ConcurrentUpdate
+from sagaops.definitions import get_definition
+from sagaops.exceptions import ActionRefused, ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.transitions import Event, transition
 from sagaops.states import SagaStatus, StepStatus
@@ -52,7 +53,19 @@ def saga_compensate(*, saga_id, user, reason: str, expected_version: int | None 
         # It may have taken effect: compensate it too (compensations accept "nothing to undo").
         step_changes = {"status": StepStatus.FAILED, "timed_out": True, "lease_expires_at": None}
     saga_changes = {"status": SagaStatus.COMPENSATING, "attention_reason": "", "wake_at": timezone.now()}
-    return _act(saga, user, reason, "operator_compensate", {}, saga_changes, in_flight, step_changes)
+    hook = _force_compensate_hook(saga)
+    with transaction.atomic():
+        _act(saga, user, reason, "operator_compensate", {}, saga_changes, in_flight, step_changes)
+        if hook is not None:
+            hook(saga=saga, user=user, reason=reason.strip())  # a choreographed saga: ask its services
+    return saga
+
+
+def _force_compensate_hook(saga: Saga):
+    try:
+        return get_definition(saga.type, saga.definition_version).on_force_compensate
+    except UnknownSagaType:
+        return None
 
 
 def saga_retry_compensation(*, saga_id, user, reason: str, expected_version: int | None = None) -> Saga:

@@ -6,8 +6,8 @@ import hashlib
 import json
 from datetime import timedelta
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,7 +16,6 @@ from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.transitions import Event, after_commit, event_row
 from sagaops.states import SagaStatus
-
 
 
 def request_hash(saga_type: str, payload: dict) -> str:

@@ -20,6 +20,8 @@ from django.utils import timezone
 from sagaops import mirror
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.observability.hooks import transition_committed, transition_written
+from sagaops.services.fenced_write import fenced_write
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class Event:
     actor: str = ""
     reason: str = ""
     user_id: int | None = None
+    # How long the step's attempt ran (for metrics); not stored on the timeline.
+    seconds: float | None = field(default=None, compare=False)
 
 
 def transition(
@@ -59,17 +63,21 @@ def transition(
     now = timezone.now()
     new_version = saga.version + 1
     with transaction.atomic(savepoint=False):
-        updated = Saga.objects.filter(pk=saga.pk, version=saga.version).update(
-            version=new_version, updated_at=now, **saga_changes
+        # One statement: the saga under its fence, the step and the events (see fenced_write).
+        written = fenced_write(
+            saga,
+            version=saga.version,
+            saga_values={"version": new_version, "updated_at": now, **saga_changes},
+            step=step,
+            step_values=step_changes,
+            events=[event_row(saga, e, new_version) for e in events],
         )
-        if not updated:
+        if not written:
             raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
-        if step is not None and step_changes:
-            SagaStep.objects.filter(pk=step.pk).update(**step_changes)
-        SagaEvent.objects.bulk_create([event_row(saga, e, new_version) for e in events])
         _apply_in_memory(saga, saga_changes, version=new_version, updated_at=now)
         if step is not None:
             _apply_in_memory(step, step_changes)
+        transition_written(events)
         transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
 
 
@@ -111,6 +119,7 @@ def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None
     )
     if enqueue_advance:
         enqueue_advance_task(saga.id)
+    transition_committed(saga, events)  # metrics, event log lines, alerts
 
 
 def enqueue_advance_task(saga_id) -> None:

@@ -79,6 +79,17 @@ def test_a_payment_that_times_out_is_compensated_too():
     assert (stock(), balance()) == (10, Decimal("1000.00"))
 
 
+def test_a_charge_whose_reply_is_always_lost_is_refunded():
+    # payments charges every time, but the saga never hears back: the outcome is unknown
+    set_redis_spec("payments.charge.reply=error:1")
+    order, saga = place()
+    set_redis_spec(None)
+    assert saga.status == "compensated"
+    assert compensations(saga) == ["charge_payment", "reserve_stock", "create_order"]
+    assert Payment.objects.get(reference=f"{saga.id}:charge_payment").status == "refunded"
+    assert (stock(), balance()) == (10, Decimal("1000.00"))
+
+
 def test_a_failure_after_the_pivot_retries_then_sticks():
     set_redis_spec("orders.notify=error:1")
     order, saga = place()

@@ -5,7 +5,7 @@ import pytest
 from orders.invariants import Ledger, check_invariants
 from sagaops.models import SagaStep
 from sagaops.selectors import saga_problems
-from tests.conftest import start_worker
+from tests.conftest import other_workers_paused, start_worker
 
 
 @pytest.fixture
@@ -19,9 +19,10 @@ def workers():
         started.append(worker)
         return worker
 
-    yield start
-    for worker in started:
-        worker.stop()
+    with other_workers_paused():
+        yield start
+        for worker in started:
+            worker.stop()
 
 
 def wait_for_step(saga_id, name, statuses, timeout=30):

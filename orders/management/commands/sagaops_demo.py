@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inventory.selectors import product_list
+from orders.demo import random_order
 from orders.exceptions import OrderError
 from orders.selectors import order_list
 from orders.services import order_place
@@ -62,18 +63,8 @@ class Command(BaseCommand):
             raise CommandError(f"Redis is not reachable at {settings.REDIS_URL}: {error}") from None
         self.stdout.write(f"faults for the workers: {spec or 'off'}")
 
-    def _order_request(self, rng: random.Random, catalog: list, customers: list, coupons: list) -> dict:
-        items = []
-        for product in rng.sample(catalog, k=rng.randint(1, min(3, len(catalog)))):
-            # About one line in ten asks for more than there is: the saga must compensate.
-            quantity = product.stock + 50 if rng.random() < 0.1 else rng.randint(1, 3)
-            items.append({"sku": product.sku, "quantity": quantity})
-        # Coupons are single use: a later order picking a taken one is refused by payments.
-        coupon = rng.choice(coupons) if coupons and rng.random() < 0.3 else None
-        return {"customer": rng.choice(customers), "items": items, "coupon": coupon}
-
     def _place(self, rng: random.Random, n: int, catalog: list, customers: list, coupons: list):
-        request = self._order_request(rng, catalog, customers, coupons)
+        request = random_order(rng, catalog, customers, coupons)
         what = ", ".join(f"{i['quantity']}x{i['sku']}" for i in request["items"])
         try:
             order, saga = order_place(**request, correlation_id=f"demo:{rng.getrandbits(64):016x}")
