@@ -10,10 +10,12 @@ import logging
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
+from sagaops.api.permissions import HasDjangoPermission
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ class ProductPricesApi(APIView):
 
 
 class ReservationReserveApi(APIView):
+    permission_classes = [IsAuthenticated, HasDjangoPermission]
+    required_permission = "inventory.add_reservation"
+
     class InputSerializer(serializers.Serializer):
         reference = serializers.CharField(max_length=255)
         # Checked by the service, which refuses bad items with 422 and a code (a business error).
@@ -63,6 +68,9 @@ class ReservationReserveApi(APIView):
 
 
 class ReservationReleaseApi(APIView):
+    permission_classes = [IsAuthenticated, HasDjangoPermission]
+    required_permission = "inventory.change_reservation"
+
     @extend_schema(request=None, responses=ReservationOutput)
     def post(self, request, reference):
         log.info("release %s (correlation %s)", reference, request.headers.get("X-Correlation-ID"))

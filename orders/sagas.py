@@ -26,7 +26,15 @@ checkout = register(
         timeout=timedelta(minutes=10),
         description="Place an order: reserve stock, charge the customer, confirm, notify.",
         steps=[
-            Step("create_order", steps.create_order, compensation=steps.cancel_order, retry=LOCAL_RETRY),
+            # The order row is written with the saga, so a saga that turns back cancels it even if
+            # this step never ran (always_compensate).
+            Step(
+                "create_order",
+                steps.create_order,
+                compensation=steps.cancel_order,
+                retry=LOCAL_RETRY,
+                always_compensate=True,
+            ),
             Step(
                 "reserve_stock",
                 steps.reserve_stock,

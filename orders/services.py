@@ -28,6 +28,8 @@ CHECKOUT_SAGA = "order.checkout"
 CHECKOUT_CHOREOGRAPHED = "order.checkout.choreographed"
 CHECKOUT_MODES = {"orchestrated": CHECKOUT_SAGA, "choreographed": CHECKOUT_CHOREOGRAPHED}
 CENT = Decimal("0.01")
+MAX_QUANTITY = 10_000  # per line
+MAX_TOTAL = Decimal(10) ** 10  # what the total column holds (12 digits, 2 decimal)
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,20 @@ def _item_validate(index: int, item: Any) -> tuple[str, int]:
     sku, quantity = item.get("sku"), item.get("quantity")
     if not isinstance(sku, str) or not sku.strip():
         raise InvalidOrder(f"items[{index}].sku", "is required")
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-        raise InvalidOrder(f"items[{index}].quantity", f"must be a whole number >= 1, got {quantity!r}")
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidOrder(
+            f"items[{index}].quantity", f"must be a whole number from 1 to {MAX_QUANTITY}, got {quantity!r}"
+        )
     return sku.strip(), quantity
 
 
 def _request_validate(*, customer: Any, items: Any, coupon: Any) -> _Request:
     if not isinstance(customer, str) or not customer.strip():
         raise InvalidOrder("customer", "is required")
-    if coupon is not None and not isinstance(coupon, str):
-        raise InvalidOrder("coupon", "must be a string")
+    if len(customer.strip()) > 200:
+        raise InvalidOrder("customer", "at most 200 characters")
+    if coupon is not None and (not isinstance(coupon, str) or len(coupon.strip()) > 64):
+        raise InvalidOrder("coupon", "must be a string of at most 64 characters")
     if not isinstance(items, list | tuple) or not items:
         raise InvalidOrder("items", "at least one item is required")
     lines: dict[str, int] = {}
@@ -83,6 +89,8 @@ def checkout_payload(order: Order) -> dict:
 
 def _order_create(request: _Request, prices: dict[str, Decimal], idempotency_key: str | None) -> Order:
     total = sum((prices[sku] * quantity for sku, quantity in request.lines.items()), Decimal("0"))
+    if total >= MAX_TOTAL:
+        raise InvalidOrder("items", f"the order total {total} is more than one order may hold")
     order = Order.objects.create(
         customer=request.customer,
         total=total.quantize(CENT),

@@ -23,24 +23,44 @@ def _order_result(order: Order) -> dict:
     return {"order_id": order.pk, "status": order.status}
 
 
+def _own_order(ctx: StepContext) -> Order | None:
+    """The order this saga was started for; None if the payload names another saga's order."""
+    order = order_get(order_id=_order_id(ctx))
+    return order if str(order.saga_id) == ctx.saga_id else None
+
+
 def create_order(ctx: StepContext) -> dict:
     """The order row was written with the saga, in one transaction, by order_place.
 
-    This step makes it the saga's first undoable effect (its compensation cancels it) and
-    refuses an order that was cancelled before the saga got going.
+    This step makes it the saga's first undoable effect (its compensation cancels it), refuses an
+    order that was cancelled before the saga got going or that belongs to another saga, and hands
+    the later steps the order's own customer, lines and total (never the caller's payload).
     """
-    order = order_get(order_id=_order_id(ctx))
+    order = _own_order(ctx)
+    if order is None:
+        raise OrderStateError(_order_id(ctx), "owned by another saga", "check out")
     if order.status == Order.Status.CANCELLED:
         raise OrderStateError(order.pk, order.status, "check out")
-    return {**_order_result(order), "total": str(order.total)}
+    items = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines.all()]
+    return {
+        **_order_result(order),
+        "customer": order.customer,
+        "items": items,
+        "coupon": order.coupon or None,
+        "total": str(order.total),
+    }
 
 
 def cancel_order(ctx: StepContext) -> dict:
-    return _order_result(order_cancel(order_id=_order_id(ctx)))
+    order = _own_order(ctx)
+    if order is None:
+        return {"order_id": _order_id(ctx), "nothing_to_undo": True}
+    return _order_result(order_cancel(order_id=order.pk))
 
 
 def reserve_stock(ctx: StepContext) -> dict:
-    result = participants.reserve_stock(ctx.idempotency_key, ctx.payload["items"], ctx.correlation_id)
+    order = ctx.results["create_order"]
+    result = participants.reserve_stock(ctx.idempotency_key, order["items"], ctx.correlation_id)
     inject("inventory.reserve.reply")  # the reply is slow or lost after inventory did the work
     return result
 
@@ -50,9 +70,9 @@ def release_stock(ctx: StepContext) -> dict:
 
 
 def charge_payment(ctx: StepContext) -> dict:
-    payload = ctx.payload
+    order = ctx.results["create_order"]
     result = participants.charge(
-        ctx.idempotency_key, payload["customer"], Decimal(payload["total"]), payload.get("coupon"), ctx.correlation_id
+        ctx.idempotency_key, order["customer"], Decimal(order["total"]), order["coupon"], ctx.correlation_id
     )
     inject("payments.charge.reply")  # the reply is slow or lost after payments charged
     return result

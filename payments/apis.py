@@ -9,10 +9,12 @@ import logging
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments import services
+from sagaops.api.permissions import HasDjangoPermission
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ class PaymentOutput(serializers.Serializer):
 
 
 class PaymentChargeApi(APIView):
+    permission_classes = [IsAuthenticated, HasDjangoPermission]
+    required_permission = "payments.add_payment"
+
     class InputSerializer(serializers.Serializer):
         reference = serializers.CharField(max_length=255)
         customer = serializers.CharField(max_length=200)
@@ -52,6 +57,9 @@ class PaymentChargeApi(APIView):
 
 
 class PaymentRefundApi(APIView):
+    permission_classes = [IsAuthenticated, HasDjangoPermission]
+    required_permission = "payments.change_payment"
+
     @extend_schema(request=None, responses=PaymentOutput)
     def post(self, request, reference):
         log.info("refund %s (correlation %s)", reference, request.headers.get("X-Correlation-ID"))

@@ -23,16 +23,20 @@ from sagaops.faults import inject
 CENT = Decimal("0.01")
 
 
+MAX_AMOUNT = Decimal(10) ** 10
+
+
 def _amount_parse(amount: Decimal | str | int) -> Decimal:
     # Floats are refused: money that went through binary floating point is already wrong.
     if isinstance(amount, float | bool):
         raise InvalidAmount(amount)
     try:
         value = Decimal(amount)
+        # Within what an amount column holds (12 digits, 2 of them decimal) and in whole cents.
+        if not value.is_finite() or not 0 < value < MAX_AMOUNT or value != value.quantize(CENT):
+            raise InvalidAmount(amount)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidAmount(amount) from None
-    if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
-        raise InvalidAmount(amount)
     return value.quantize(CENT)
 
 

@@ -73,6 +73,8 @@ class Step:
       async  - the action sends a command; the step waits for a callback through the API.
     pivot: once this step has succeeded, the saga can only go forward (no compensation).
     compensation=None makes a retry-only step.
+    always_compensate: the step's effect may exist before it runs (a row written together with
+      the saga, say), so a saga that turns back compensates it even if it never succeeded.
     """
 
     name: str
@@ -83,6 +85,7 @@ class Step:
     compensation_retry: RetryPolicy = DEFAULT_COMPENSATION_RETRY
     timeout: float = 30.0
     pivot: bool = False
+    always_compensate: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,14 @@ def get_definition(name: str, version: int | None = None) -> SagaDefinition:
         return _registry[(name, version)]
     except KeyError:
         raise UnknownSagaType(f"{name} v{version}") from None
+
+
+def find_definition(name: str, version: int | None = None) -> SagaDefinition | None:
+    """Like get_definition, but None for a type this process does not know (another deploy's)."""
+    try:
+        return get_definition(name, version)
+    except UnknownSagaType:
+        return None
 
 
 def registered_types() -> list[str]:

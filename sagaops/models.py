@@ -83,8 +83,9 @@ class SagaStep(models.Model):
     compensation_attempts = models.PositiveIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # A remote or async step that timed out may or may not have taken effect: compensate it too.
-    timed_out = models.BooleanField(default=False)
+    # A remote or async step whose attempt failed without proving "no effect" (a timeout, a lost
+    # reply, a transient error) may have taken effect: a turning-back saga compensates it too.
+    outcome_unknown = models.BooleanField(default=False)
     result = models.JSONField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_type = models.CharField(max_length=200, blank=True, default="")

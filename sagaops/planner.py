@@ -18,7 +18,7 @@ class StepState(Protocol):
     status: str
     next_attempt_at: datetime | None
     lease_expires_at: datetime | None
-    timed_out: bool
+    outcome_unknown: bool
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,33 @@ def _forward_step_move(step: StepState, now: datetime) -> Move:
 
 
 def needs_compensation(definition: SagaDefinition, step: StepState) -> bool:
-    if definition.steps[step.index].compensation is None:
+    spec = definition.steps[step.index]
+    if spec.compensation is None:
         return False
+    if step.status in (StepStatus.PENDING, StepStatus.FAILED) and spec.always_compensate:
+        return True  # its effect was written before the step ran
     if step.status == StepStatus.FAILED:
-        return step.timed_out  # it may have taken effect
+        return step.outcome_unknown  # it may have taken effect
     return step.status in (StepStatus.SUCCEEDED, StepStatus.COMPENSATING, StepStatus.COMPENSATION_FAILED)
+
+
+# What turning back does to the unsettled forward step (see unsettled_step).
+ABANDON_STEP = {
+    "status": StepStatus.FAILED,
+    "outcome_unknown": True,
+    "lease_expires_at": None,
+    "next_attempt_at": None,
+}
+
+
+def unsettled_step(steps: list[StepState]) -> StepState | None:
+    """The forward step that may have taken effect without being settled: in flight, or waiting
+    for a retry after an attempt whose outcome is unknown. A saga turning back marks it failed with
+    ABANDON_STEP, so that it is compensated too (compensations accept "nothing to undo")."""
+    in_flight = (StepStatus.RUNNING, StepStatus.WAITING)
+    return next(
+        (s for s in steps if s.status in in_flight or (s.status == StepStatus.PENDING and s.outcome_unknown)), None
+    )
 
 
 def _compensation_move(definition: SagaDefinition, steps: list[StepState], now: datetime) -> Move:

@@ -7,6 +7,7 @@ import logging
 import redis
 
 from sagaops import mirror
+from sagaops.definitions import get_definition, registered_types
 from sagaops.models import Saga, SagaStep
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 
@@ -38,15 +39,20 @@ def saga_context(*, saga: Saga, steps: list[SagaStep]) -> dict:
 def saga_problems(*, require_settled: bool = False) -> list[str]:
     """Sagas in a state the engine promises never to leave them in.
 
-    A stuck saga must say why; an active saga must have a timer (in the database, and in Redis
-    unless the reconcile pass has yet to re-arm it); with require_settled, none may be active.
+    A stuck saga must say why; an active orchestrated saga must have a timer (`wake_at`; the
+    tracker's overdue check times choreographed ones); with require_settled, none may be active.
     """
     problems = [
         f"saga {saga_id} is stuck without a reason"
         for saga_id in Saga.objects.filter(status=SagaStatus.STUCK, attention_reason="").values_list("id", flat=True)
     ]
-    active = list(Saga.objects.filter(status__in=ACTIVE_SAGA_STATUSES).values_list("id", "status", "wake_at"))
+    active = Saga.objects.filter(status__in=ACTIVE_SAGA_STATUSES)
     if require_settled:
-        problems += [f"saga {saga_id} is still {status}" for saga_id, status, _ in active]
-    problems += [f"saga {saga_id} is {status} with no timer" for saga_id, status, wake in active if wake is None]
+        problems += [f"saga {saga_id} is still {status}" for saga_id, status in active.values_list("id", "status")]
+    untimed = active.filter(wake_at__isnull=True).exclude(type__in=_choreographed_types())
+    problems += [f"saga {saga_id} is {status} with no timer" for saga_id, status in untimed.values_list("id", "status")]
     return problems
+
+
+def _choreographed_types() -> list[str]:
+    return [name for name in registered_types() if get_definition(name).choreographed]

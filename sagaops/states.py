@@ -43,8 +43,11 @@ SAGA_MOVES: dict[str, frozenset[str]] = {
 }
 
 STEP_MOVES: dict[str, frozenset[str]] = {
-    # local steps go straight to succeeded; a retry puts the step back to pending with a timer.
-    T.PENDING: frozenset({T.PENDING, T.RUNNING, T.SUCCEEDED, T.FAILED, T.SKIPPED}),
+    # local steps go straight to succeeded; a retry puts the step back to pending with a timer;
+    # a step whose effect precedes it (always_compensate) is compensated without having run.
+    T.PENDING: frozenset(
+        {T.PENDING, T.RUNNING, T.SUCCEEDED, T.FAILED, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}
+    ),
     T.RUNNING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED, T.WAITING}),
     T.WAITING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED}),
     T.SUCCEEDED: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
@@ -58,6 +61,8 @@ STEP_MOVES: dict[str, frozenset[str]] = {
 }
 
 ACTIVE_SAGA_STATUSES = (S.PENDING, S.RUNNING, S.COMPENSATING)
+IN_FLIGHT_STEP_STATUSES = (T.RUNNING, T.WAITING)
+COMPENSATION_STEP_STATUSES = (T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED)
 FINISHED_SAGA_STATUSES = (S.COMPLETED, S.COMPENSATED, S.RESOLVED)
 
 

@@ -1,4 +1,5 @@
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +18,28 @@ def clean_redis():
     """Each test starts with an empty test Redis database (the mirror, timers, locks, faults)."""
     get_redis().flushdb()
     yield
+
+
+@pytest.fixture(autouse=True)
+def workers_quiet_before_flush(request):
+    """A transactional test ends by emptying every table (TRUNCATE). A worker still advancing one
+    of the test's sagas would hold row locks the TRUNCATE waits on and can deadlock it, so first
+    stop new work (purge the queue, drop the timers) and let running executors finish."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # torn down (flushed) after this fixture
+    yield
+    from sagaops import mirror
+    from sagaops.celery import app
+
+    redis = get_redis()
+    app.control.purge()
+    redis.delete(mirror.TIMERS_KEY)
+    deadline = time.monotonic() + 20
+    while next(redis.scan_iter("lock:saga:*", count=1000), None) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def worker_env(**extra: str) -> dict[str, str]:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 
+import redis
 from rest_framework.response import Response
 
 from sagaops.api.errors import error_body
 from sagaops.redis import get_redis
+
+log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 24 * 3600
 CLAIM_SECONDS = 60
@@ -36,7 +40,13 @@ def replayable(request, scope: str, handler: Callable[[], Response]) -> Response
     digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
     redis_key = f"sagaops:api:idem:{request.user.pk}:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
     client = get_redis()
-    if not client.set(redis_key, json.dumps({"hash": digest}), nx=True, ex=CLAIM_SECONDS):
+    try:
+        claimed = client.set(redis_key, json.dumps({"hash": digest}), nx=True, ex=CLAIM_SECONDS)
+    except redis.RedisError:
+        # No replay store: act anyway; the version fence still stops a double submission.
+        log.warning("Redis unavailable: Idempotency-Key %s not recorded", key)
+        return handler()
+    if not claimed:
         kept = json.loads(client.get(redis_key) or "{}")
         if kept.get("hash") not in (None, digest):
             return Response(error_body("this Idempotency-Key was used with a different request"), status=409)
@@ -48,6 +58,9 @@ def replayable(request, scope: str, handler: Callable[[], Response]) -> Response
     except BaseException:
         client.delete(redis_key)
         raise
-    client.set(redis_key, json.dumps({"hash": digest, "status": response.status_code, "body": response.data}))
-    client.expire(redis_key, KEEP_SECONDS)
+    try:
+        kept = {"hash": digest, "status": response.status_code, "body": response.data}
+        client.set(redis_key, json.dumps(kept, default=str), ex=KEEP_SECONDS)
+    except redis.RedisError:
+        log.warning("Redis unavailable: the answer to Idempotency-Key %s was not kept for replay", key)
     return response

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 import redis
-from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from sagaops import mirror
+from sagaops.console.selectors import stuck_q
 from sagaops.models import FailureReport, Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
 from sagaops.selectors import saga_context
-from sagaops.states import SagaStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +43,6 @@ def saga_list(*, filters: dict[str, Any]) -> QuerySet[Saga]:
     if filters.get("stuck"):
         sagas = sagas.filter(stuck_q())
     return sagas
-
-
-def stuck_q() -> Q:
-    """Stuck, or active without progress for longer than SAGAOPS_STUCK_AFTER seconds."""
-    stalled_since = timezone.now() - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
-    active = [SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING]
-    return Q(status=SagaStatus.STUCK) | Q(status__in=active, updated_at__lt=stalled_since)
 
 
 def saga_events(*, saga_id) -> QuerySet[SagaEvent]:

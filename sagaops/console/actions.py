@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagaops import services
+from sagaops.definitions import find_definition
 from sagaops.models import Saga, SagaStep
-from sagaops.states import SagaStatus, StepStatus
-
-COMPENSATION_STATES = (StepStatus.COMPENSATING, StepStatus.COMPENSATED, StepStatus.COMPENSATION_FAILED)
+from sagaops.planner import pivot_passed
+from sagaops.states import COMPENSATION_STEP_STATUSES, SagaStatus, StepStatus
 
 
 @dataclass(frozen=True)
@@ -118,13 +118,15 @@ BULK_ACTIONS = ("retry", "compensate", "retry_compensation", "resolve", "skip_st
 def offered(saga: Saga, steps: list[SagaStep], user) -> list[tuple[Action, str]]:
     """(action, step name) pairs to show as buttons: permitted and plausible in the saga's state."""
     status = saga.status
-    compensating = any(s.status in COMPENSATION_STATES for s in steps)
+    compensating = any(s.status in COMPENSATION_STEP_STATUSES for s in steps)
     comp_failed = [s.name for s in steps if s.status == StepStatus.COMPENSATION_FAILED]
     failed = [s.name for s in steps if s.status == StepStatus.FAILED]
+    definition = find_definition(saga.type, saga.definition_version)
+    past_pivot = definition is not None and pivot_passed(definition, steps)
     pairs: list[tuple[str, str]] = []
     if status in (SagaStatus.STUCK, SagaStatus.RUNNING) and not compensating:
         pairs.append(("retry", ""))
-    if status in (SagaStatus.STUCK, SagaStatus.RUNNING, SagaStatus.PENDING) and not comp_failed:
+    if status in (SagaStatus.STUCK, SagaStatus.RUNNING, SagaStatus.PENDING) and not comp_failed and not past_pivot:
         pairs.append(("compensate", ""))
     if status == SagaStatus.STUCK and comp_failed:
         pairs.append(("retry_compensation", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from django import forms
 
@@ -51,6 +52,6 @@ class BulkForm(forms.Form):
     def clean_items(self):
         try:
             items = json.loads(self.cleaned_data["items"])
-            return [{"saga": str(i["saga"]), "version": int(i["version"])} for i in items]
-        except (ValueError, TypeError, KeyError):
+            return [{"saga": str(uuid.UUID(str(i["saga"]))), "version": int(i["version"])} for i in items]
+        except (ValueError, TypeError, KeyError, OverflowError):
             raise forms.ValidationError("the list of sagas was damaged; open the preview again") from None

@@ -15,8 +15,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from sagaops.definitions import SagaDefinition, get_definition
-from sagaops.exceptions import UnknownSagaType
+from sagaops.definitions import SagaDefinition, find_definition
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.selectors import saga_context
 from sagaops.states import SagaStatus, StepStatus
@@ -36,10 +35,7 @@ def stuck_q(now: datetime | None = None) -> Q:
 
 
 def definition_or_none(saga: Saga) -> SagaDefinition | None:
-    try:
-        return get_definition(saga.type, saga.definition_version)
-    except UnknownSagaType:
-        return None
+    return find_definition(saga.type, saga.definition_version)
 
 
 # --- the stuck page ---

@@ -10,9 +10,8 @@ from sagaops.exceptions import ActionRefused, ConcurrentUpdate, SagaError
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.executor import Executor, to_json
 from sagaops.services.transitions import Event, enqueue_advance_task
-from sagaops.states import StepStatus
+from sagaops.states import IN_FLIGHT_STEP_STATUSES, StepStatus
 
-IN_FLIGHT = (StepStatus.RUNNING, StepStatus.WAITING)
 # The executor may be recording "waiting" at the moment a fast callback arrives: try again.
 FENCE_RETRIES = 5
 
@@ -54,7 +53,7 @@ def step_fail(*, saga_id, step_name: str, error: str, retryable: bool = True, ac
     """Record a reported failure of an async step; the step's retry policy decides what follows."""
     for _ in range(FENCE_RETRIES):
         executor, step = _load(saga_id, step_name)
-        if step.status not in IN_FLIGHT and step.last_error == error:
+        if step.status not in IN_FLIGHT_STEP_STATUSES and step.last_error == error:
             return "duplicate"
         _require_in_flight(executor, step)
         try:
@@ -79,7 +78,7 @@ def _load(saga_id, step_name: str) -> tuple[Executor, SagaStep]:
 def _require_in_flight(executor: Executor, step: SagaStep) -> None:
     if executor.step_def(step).kind != "async":
         raise ActionRefused(f"step {step.name} is not an async step; it takes no callbacks", step.status)
-    if step.status not in IN_FLIGHT:
+    if step.status not in IN_FLIGHT_STEP_STATUSES:
         raise ActionRefused(f"step {step.name} is {step.status}, not waiting for a callback", step.status)
 
 

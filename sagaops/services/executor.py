@@ -15,7 +15,8 @@ from typing import Any
 
 import redis
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from sagaops import mirror
@@ -23,7 +24,7 @@ from sagaops.definitions import SagaDefinition, Step, StepContext, get_definitio
 from sagaops.exceptions import ConcurrentUpdate, StepTimeout, UnknownSagaType
 from sagaops.models import Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
-from sagaops.planner import Move, needs_compensation, next_move, pivot_passed
+from sagaops.planner import ABANDON_STEP, Move, needs_compensation, next_move, pivot_passed, unsettled_step
 from sagaops.services.transitions import Event, set_wake, transition
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
 from sagaops.timeouts import step_timeout
@@ -84,7 +85,10 @@ def _lock(saga: Saga) -> str | bool | None:
         return None
     if token is None:
         # Another executor is on it; look again shortly in case it is just finishing.
-        mirror.timer_set(saga.pk, timezone.now() + LOCK_BUSY_RETRY)
+        try:
+            mirror.timer_set(saga.pk, timezone.now() + LOCK_BUSY_RETRY)
+        except redis.RedisError:
+            log.warning("could not arm the timer of saga %s; the reconcile pass re-arms it", saga.pk)
         return False
     return token
 
@@ -118,6 +122,7 @@ class Executor:
         self.saga = saga
         self.steps = steps
         self.definition = definition or get_definition(saga.type, saga.definition_version)
+        self.running_index = 0  # the local step a run is executing
 
     # --- the loop ---
 
@@ -126,8 +131,7 @@ class Executor:
             move = self.next_move()
             try:
                 if self.is_local_run(move):
-                    with transaction.atomic():
-                        self.run_locals(move)
+                    self.run_local_run(move)
                     continue
                 with step_scope(self.saga, self.steps, move):  # ... and the step's name and attempt
                     if not self.perform(move):
@@ -142,6 +146,19 @@ class Executor:
     def is_local_run(self, move: Move) -> bool:
         return move.kind == "run" and self.step_def(self.steps[move.index]).kind == "local"
 
+    def run_local_run(self, move: Move) -> None:
+        try:
+            with transaction.atomic():
+                self.run_locals(move)
+        except ConcurrentUpdate:
+            raise
+        except (DatabaseError, TransactionManagementError) as error:
+            # The run's transaction itself broke (a step interrupted inside a query, say) and was
+            # rolled back whole: record the failure of the step that broke it, on a fresh start.
+            self.reload()
+            step = self.steps[self.running_index]
+            self.step_failed(step, error, attempts=step.attempts + 1)
+
     def run_locals(self, move: Move) -> None:
         """Run consecutive ready local steps in the caller's transaction, each in its own savepoint.
 
@@ -151,6 +168,7 @@ class Executor:
         """
         opened = time.monotonic()
         while self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
+            self.running_index = move.index
             with step_scope(self.saga, self.steps, move):
                 self.run_local(self.steps[move.index])
             move = self.next_move()
@@ -179,8 +197,8 @@ class Executor:
             return False
         if move.kind == "start_compensation":
             self.turn_back(move.reason)
-        elif move.kind == "run":
-            self.run_step(self.steps[move.index])
+        elif move.kind == "run":  # a remote or async step; local ones run in run_locals
+            self.run_remote(self.steps[move.index])
         elif move.kind == "expire":
             step = self.steps[move.index]
             self.step_failed(step, StepTimeout(step.name, self.step_def(step).timeout), attempts=step.attempts)
@@ -226,12 +244,6 @@ class Executor:
         transition(self.saga, saga_changes=changes, events=[Event(kind)])
 
     # --- forward ---
-
-    def run_step(self, step: SagaStep) -> None:
-        if self.step_def(step).kind == "local":
-            self.run_local(step)
-        else:
-            self.run_remote(step)
 
     def run_local(self, step: SagaStep) -> None:
         """Action and checkpoint in one transaction (a savepoint inside a local run): exactly once."""
@@ -315,8 +327,9 @@ class Executor:
         # A local step's failure rolled its effect back. A remote or async step's failure only says
         # nothing happened when the participant refused it (a non-retryable business error); a
         # timeout, a lost reply or a transient error may hide an effect, so it is compensated too.
-        timed_out = spec.kind != "local" and is_retryable(spec.retry, error)
-        base = {"attempts": attempts, "lease_expires_at": None, **errors}
+        # Once unknown, it stays unknown: a later refusal does not undo an earlier lost reply.
+        outcome_unknown = step.outcome_unknown or (spec.kind != "local" and is_retryable(spec.retry, error))
+        base = {"attempts": attempts, "lease_expires_at": None, "outcome_unknown": outcome_unknown, **errors}
         detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
         if is_retryable(spec.retry, error) and attempts < spec.retry.max_attempts:
             retry_at = now + timedelta(seconds=spec.retry.delay(attempts))
@@ -336,7 +349,6 @@ class Executor:
         step_changes = {
             **base,
             "status": StepStatus.FAILED,
-            "timed_out": timed_out,
             "finished_at": now,
             "next_attempt_at": None,
         }
@@ -371,21 +383,13 @@ class Executor:
         )
 
     def turn_back(self, reason: str) -> None:
-        """Start compensating; a step still in flight may have taken effect, so it is compensated too."""
-        in_flight = next((s for s in self.steps if s.status in (StepStatus.RUNNING, StepStatus.WAITING)), None)
-        step_changes = {}
-        if in_flight is not None:
-            step_changes = {
-                "status": StepStatus.FAILED,
-                "timed_out": True,
-                "lease_expires_at": None,
-                "last_error": reason,
-            }
+        """Start compensating; a step that may have taken effect is compensated too."""
+        step = unsettled_step(self.steps)
         transition(
             self.saga,
             saga_changes={"status": SagaStatus.COMPENSATING, "wake_at": timezone.now(), "last_error": reason},
-            step=in_flight,
-            step_changes=step_changes,
+            step=step,
+            step_changes={**ABANDON_STEP, "last_error": reason} if step else {},
             events=[Event("compensation_started", detail={"reason": reason})],
         )
 

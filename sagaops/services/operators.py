@@ -15,23 +15,21 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from sagaops.definitions import get_definition
-from sagaops.exceptions import ActionRefused, ConcurrentUpdate, UnknownSagaType
+from sagaops.definitions import find_definition
+from sagaops.exceptions import ActionRefused, ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.planner import ABANDON_STEP, pivot_passed, unsettled_step
 from sagaops.services.transitions import Event, transition
-from sagaops.states import SagaStatus, StepStatus
-
-COMPENSATION_STATES = (StepStatus.COMPENSATING, StepStatus.COMPENSATED, StepStatus.COMPENSATION_FAILED)
-IN_FLIGHT = (StepStatus.RUNNING, StepStatus.WAITING)
+from sagaops.states import COMPENSATION_STEP_STATUSES, SagaStatus, StepStatus
 
 
 def saga_retry(*, saga_id, user, reason: str, expected_version: int | None = None, payload: dict | None = None) -> Saga:
     """Run the saga forward again from its failed (or stalled) step, optionally with an edited payload."""
     saga, steps = _load(saga_id, reason, expected_version)
     _require(saga, (SagaStatus.STUCK, SagaStatus.RUNNING), "retry forward")
-    if any(s.status in COMPENSATION_STATES for s in steps):
+    if any(s.status in COMPENSATION_STEP_STATUSES for s in steps):
         raise ActionRefused("the saga was compensating: retry the compensation instead", saga.status)
-    step = next((s for s in steps if s.status in (StepStatus.FAILED, *IN_FLIGHT, StepStatus.PENDING)), None)
+    step = next((s for s in steps if s.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)), None)
     detail: dict[str, Any] = {"step": step.name if step else ""}
     saga_changes = {"status": SagaStatus.RUNNING, "attention_reason": "", "wake_at": timezone.now()}
     if payload is not None and payload != saga.context.get("payload"):
@@ -47,25 +45,21 @@ def saga_compensate(*, saga_id, user, reason: str, expected_version: int | None 
     _require(saga, (SagaStatus.STUCK, SagaStatus.RUNNING, SagaStatus.PENDING), "force compensation")
     if any(s.status == StepStatus.COMPENSATION_FAILED for s in steps):
         raise ActionRefused("a compensation already failed: retry the compensation instead", saga.status)
-    in_flight = next((s for s in steps if s.status in IN_FLIGHT), None)
-    step_changes = {}
-    if in_flight is not None:
-        # It may have taken effect: compensate it too (compensations accept "nothing to undo").
-        step_changes = {"status": StepStatus.FAILED, "timed_out": True, "lease_expires_at": None}
+    definition = find_definition(saga.type, saga.definition_version)
+    if definition is not None and pivot_passed(definition, steps):
+        pivot = definition.steps[definition.pivot_index].name
+        raise ActionRefused(
+            f"the saga is past its pivot ({pivot}): its outcome stands; retry forward, skip the step or resolve",
+            saga.status,
+        )
+    step = unsettled_step(steps)
     saga_changes = {"status": SagaStatus.COMPENSATING, "attention_reason": "", "wake_at": timezone.now()}
-    hook = _force_compensate_hook(saga)
+    hook = definition.on_force_compensate if definition is not None else None
     with transaction.atomic():
-        _act(saga, user, reason, "operator_compensate", {}, saga_changes, in_flight, step_changes)
+        _act(saga, user, reason, "operator_compensate", {}, saga_changes, step, ABANDON_STEP if step else {})
         if hook is not None:
             hook(saga=saga, user=user, reason=reason.strip())  # a choreographed saga: ask its services
     return saga
-
-
-def _force_compensate_hook(saga: Saga):
-    try:
-        return get_definition(saga.type, saga.definition_version).on_force_compensate
-    except UnknownSagaType:
-        return None
 
 
 def saga_retry_compensation(*, saga_id, user, reason: str, expected_version: int | None = None) -> Saga:
@@ -88,7 +82,7 @@ def step_skip(*, saga_id, step_name: str, user, reason: str, expected_version: i
     step = _step(saga, steps, step_name)
     if step.status != StepStatus.FAILED:
         raise ActionRefused(f"step {step_name} is {step.status}; only a failed step can be skipped", saga.status)
-    if any(s.status in COMPENSATION_STATES for s in steps):
+    if any(s.status in COMPENSATION_STEP_STATUSES for s in steps):
         raise ActionRefused("the saga was compensating: mark the compensation done instead", saga.status)
     saga_changes = {"status": SagaStatus.RUNNING, "attention_reason": "", "wake_at": timezone.now()}
     return _act(

@@ -51,8 +51,8 @@ def transition(
 ) -> None:
     """Apply one transition; raises ConcurrentUpdate if someone else moved the saga first.
 
-    Runs inside the caller's transaction when there is one (no savepoint: the caller's
-    rollback undoes a local step's action together with its checkpoint).
+    Runs inside the caller's transaction when there is one, adding no savepoint of its own: a
+    local step's savepoint holds its action and this checkpoint, and rolls both back together.
     """
     saga_changes = dict(saga_changes or {})
     step_changes = dict(step_changes or {})
@@ -84,7 +84,8 @@ def transition(
 def set_wake(saga: Saga, when) -> None:
     """Record when the engine must look at the saga next; not a transition, so no version bump."""
     if saga.wake_at != when:
-        Saga.objects.filter(pk=saga.pk, version=saga.version).update(wake_at=when)
+        if not Saga.objects.filter(pk=saga.pk, version=saga.version).update(wake_at=when):
+            return  # the saga moved on: its new owner sets its timer
         saga.wake_at = when
     try:
         mirror.timer_set(saga.id, when)

@@ -7,7 +7,14 @@ from sagaops.models import Saga, SagaStep
 from sagaops.states import SagaStatus, StepStatus
 from tests.sagas import flow
 
-OPERATOR_PERMISSIONS = ["retry_saga", "compensate_saga", "retry_compensation_saga", "skip_step_saga", "resolve_saga"]
+OPERATOR_PERMISSIONS = [
+    "retry_saga",
+    "compensate_saga",
+    "retry_compensation_saga",
+    "skip_step_saga",
+    "resolve_saga",
+    "add_failurereport",
+]
 
 
 def token_client(token: str) -> APIClient:
@@ -25,6 +32,13 @@ def anonymous():
 def service(db):
     """A service with no limits."""
     _, token = service_account_create(name="shop")
+    return token_client(token)
+
+
+@pytest.fixture
+def participant(db):
+    """The service the checkout's remote steps call inventory and payments with."""
+    _, token = service_account_create(name="checkout", participant=["inventory", "payments"])
     return token_client(token)
 
 

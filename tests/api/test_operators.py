@@ -16,6 +16,11 @@ def stuck_after_pivot():
     return make_saga(steps={**DONE_BEFORE_E, "e": "failed"})
 
 
+def stuck_before_pivot():
+    # a running saga whose step c has stopped answering: an operator may turn it back
+    return make_saga(status="running", steps={"a": "succeeded", "b": "succeeded", "c": "running"})
+
+
 def stuck_in_compensation():
     return make_saga(steps={"a": "succeeded", "b": "compensation_failed", "c": "failed"})
 
@@ -95,7 +100,7 @@ def test_a_double_submission_with_the_same_key_acts_once(operator):
 
 
 def test_a_double_submission_with_the_version_it_saw_acts_once(operator):
-    saga = stuck_after_pivot()
+    saga = stuck_before_pivot()
     url = f"/api/sagas/{saga.id}/compensate/"
     body = {**REASON, "expected_version": 5}
 
@@ -132,11 +137,20 @@ def test_an_action_on_an_unknown_saga_is_404(operator):
 
 
 def test_compensate(operator):
-    saga = stuck_after_pivot()
+    saga = stuck_before_pivot()
 
     response = operator.post(f"/api/sagas/{saga.id}/compensate/", REASON, format="json")
 
     assert (response.status_code, response.json()["status"]) == (202, "compensating")
+
+
+def test_compensate_past_the_pivot_is_refused(operator):
+    saga = stuck_after_pivot()
+
+    response = operator.post(f"/api/sagas/{saga.id}/compensate/", REASON, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (409, "stuck")
+    assert "past its pivot" in response.json()["error"]
 
 
 def test_compensate_of_a_resolved_saga_is_refused(operator):

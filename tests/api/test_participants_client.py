@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 @pytest.fixture
 def remote(live_server, settings):
-    _, token = service_account_create(name="checkout")
+    _, token = service_account_create(name="checkout", participant=["inventory", "payments"])
     settings.SAGAOPS_PARTICIPANTS_URL = live_server.url
     settings.SAGAOPS_PARTICIPANTS_TOKEN = token
     return settings

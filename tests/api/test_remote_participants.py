@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def remote_worker(live_server):
     """The only worker consuming while the test runs: the suite's worker (if up) is paused."""
-    _, token = service_account_create(name="checkout")
+    _, token = service_account_create(name="checkout", participant=["inventory", "payments"])
     with other_workers_paused():
         worker = start_worker(
             "remote", SAGAOPS_PARTICIPANTS_URL=live_server.url, SAGAOPS_PARTICIPANTS_TOKEN=token, SAGAOPS_FAULTS=""

@@ -82,10 +82,12 @@ def test_a_coupon_already_used_gives_everything_back(ledger):
 def test_the_api_chooses_the_choreographed_checkout(ledger, django_user_model):
     from rest_framework.test import APIClient
 
+    from sagaops.api.services import service_account_create
     from tests.helpers import wait_for_status
 
     client = APIClient()
-    client.force_authenticate(django_user_model.objects.create_user("shop-api"))
+    account, _ = service_account_create(name="shop", saga_types=[CHECKOUT_CHOREOGRAPHED])
+    client.force_authenticate(account.user)
     body = {"customer": "ann", "items": KB, "mode": "choreographed"}
     answer = client.post("/api/orders/", body, format="json")
     assert answer.status_code == 202, answer.content

@@ -5,6 +5,7 @@ Screenshots of the stuck page, a saga detail and the dashboard go to test-output
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,16 @@ def stuck(payload: dict):
     return saga
 
 
+def waiting_for_a_callback():
+    """A saga before any pivot whose async step waits for a service that never answers."""
+    saga, _ = saga_start(saga_type="test.async", payload={})
+    deadline = time.monotonic() + 20
+    while saga.steps.get(name="wait").status != "waiting":
+        assert time.monotonic() < deadline, "the async step never started waiting"
+        time.sleep(0.1)
+    return saga
+
+
 def log_in(browser, live_server, name: str):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -88,7 +99,7 @@ def test_an_operator_finds_a_stuck_saga_and_repairs_it(browser, live_server):
 
     operator("ops", REPAIR_GROUP)
     to_retry = stuck({"order_id": 1, "fail": {"e": "always"}})
-    to_compensate = stuck({"order_id": 2, "fail": {"e": "always"}})
+    to_compensate = waiting_for_a_callback()
     stuck({"order_id": 3, "fail": {"c": "business"}, "comp": {"b": "always"}})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = log_in(browser, live_server, "ops")

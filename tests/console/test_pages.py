@@ -86,7 +86,7 @@ def test_a_viewer_sees_no_repair_buttons(view_client, sagas):
 
 def test_a_repairer_sees_the_buttons_that_fit_the_state(repair_client, sagas):
     forward = {a.name for a, _ in repair_client.get(detail(sagas["forward"])).context["actions"]}
-    assert forward == {"retry", "compensate", "skip_step", "resolve"}
+    assert forward == {"retry", "skip_step", "resolve"}  # past the pivot: no force compensation
     comp = {a.name for a, _ in repair_client.get(detail(sagas["compensation"])).context["actions"]}
     assert comp == {"retry_compensation", "compensation_done", "resolve"}
     assert repair_client.get(detail(sagas["completed"])).context["actions"] == []

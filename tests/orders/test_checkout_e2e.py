@@ -73,7 +73,7 @@ def test_a_payment_that_times_out_is_compensated_too():
     set_redis_spec("payments.charge=hang:6")
     order, saga = place()
     assert saga.status == "compensated"
-    assert saga.steps.get(name="charge_payment").timed_out
+    assert saga.steps.get(name="charge_payment").outcome_unknown
     assert compensations(saga) == ["charge_payment", "reserve_stock", "create_order"]
     set_redis_spec(None)
     assert (stock(), balance()) == (10, Decimal("1000.00"))

@@ -57,3 +57,36 @@ def test_a_reused_coupon_fails_the_second_order_only():
     assert (first.status, second.status, saga.status) == ("confirmed", "cancelled", "compensated")
     assert Coupon.objects.get(code="TEN").used_by_reference.endswith(":charge_payment")
     assert Product.objects.get(sku="MS").stock == 9
+
+
+def test_an_order_whose_saga_turns_back_before_it_started_is_cancelled():
+    from django.contrib.auth.models import User
+
+    from sagaops.services import saga_advance, saga_compensate
+
+    order, saga = order_place(customer="ann", items=[{"sku": "KB", "quantity": 1}])
+    saga_compensate(saga_id=saga.id, user=User.objects.create_user("oper"), reason="customer called")
+    saga_advance(saga_id=saga.id)
+
+    order.refresh_from_db()
+    saga.refresh_from_db()
+    assert (saga.status, order.status) == ("compensated", "cancelled")
+
+
+def test_a_saga_cannot_check_out_another_sagas_order():
+    from orders.services import checkout_payload
+    from sagaops.services import saga_advance, saga_start
+
+    victim, _ = order_place(customer="ann", items=[{"sku": "KB", "quantity": 2}])
+    # given a saga started by hand for the victim's order, claiming a total of 0.01
+    forged, _ = saga_start(saga_type="order.checkout", payload={**checkout_payload(victim), "total": "0.01"})
+
+    saga_advance(saga_id=forged.id)
+
+    forged.refresh_from_db()
+    victim.refresh_from_db()
+    assert forged.status == "compensated"
+    assert "owned by another saga" in forged.steps.get(name="create_order").last_error
+    assert victim.status == "pending"
+    assert Account.objects.get(customer="ann").balance == Decimal("1000.00")
+    assert Product.objects.get(sku="KB").stock == 10

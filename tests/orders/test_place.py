@@ -75,6 +75,9 @@ def test_a_different_request_under_a_used_key_is_a_conflict():
         ({"customer": "ann", "items": [{"sku": "KB", "quantity": "1"}]}, "items[0].quantity"),
         ({"customer": "ann", "items": [{"sku": "KB", "quantity": 1}, {"sku": "XX", "quantity": 1}]}, "items[1].sku"),
         ({"customer": "ann", "items": ITEMS, "coupon": 5}, "coupon"),
+        ({"customer": "ann", "items": [{"sku": "KB", "quantity": 2**40}]}, "items[0].quantity"),
+        ({"customer": "a" * 201, "items": ITEMS}, "customer"),
+        ({"customer": "ann", "items": ITEMS, "coupon": "C" * 65}, "coupon"),
     ],
 )
 def test_invalid_input_is_refused_naming_the_field(request_, field):

@@ -26,7 +26,8 @@ def ctx(step: str, payload: dict, *, compensating: bool = False) -> StepContext:
         saga_type="order.checkout",
         step=step,
         payload=payload,
-        results={},
+        # what create_order hands the later steps: the order's own customer, lines, coupon and total
+        results={"create_order": {k: payload.get(k) for k in ("order_id", "customer", "items", "coupon", "total")}},
         attempt=1,
         idempotency_key=key,
         correlation_id="",
@@ -74,9 +75,16 @@ def test_charge_of_a_poor_customer_is_refused():
 
 
 def test_create_order_refuses_an_order_cancelled_before_the_saga_ran():
-    order = OrderFactory(status=Order.Status.CANCELLED)
+    order = OrderFactory(status=Order.Status.CANCELLED, saga_id=SAGA_ID)
 
-    with pytest.raises(OrderStateError):
+    with pytest.raises(OrderStateError, match="is cancelled"):
+        steps.create_order(ctx("create_order", payload(order)))
+
+
+def test_create_order_refuses_another_sagas_order():
+    order = OrderFactory(saga_id="00000000-0000-0000-0000-000000000002")
+
+    with pytest.raises(OrderStateError, match="owned by another saga"):
         steps.create_order(ctx("create_order", payload(order)))
 
 

@@ -111,7 +111,7 @@ def test_an_unknown_account_is_refused():
         payment_charge(reference="p1", customer="ghost", amount="30.00")
 
 
-@pytest.mark.parametrize("amount", ["0", "-1", "1.001", "abc", 1.5, "NaN"])
+@pytest.mark.parametrize("amount", ["0", "-1", "1.001", "abc", 1.5, "NaN", "1e30", "10000000000", "Infinity"])
 def test_a_bad_amount_is_a_value_error(amount):
     AccountFactory(customer="ann")
 

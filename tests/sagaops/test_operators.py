@@ -46,9 +46,9 @@ def test_retry_forward_with_an_edited_payload_completes(operator):
     assert LogEntry.objects.filter(object_id=str(saga.id), user=operator).exists()
 
 
-def test_force_compensation_of_a_stuck_saga(operator):
-    saga = stuck_saga({"fail": {"e": "always"}})
-    saga_compensate(saga_id=saga.id, user=operator, reason="customer cancelled")
+def test_force_compensation_of_a_saga_stuck_before_its_pivot(operator):
+    saga = stuck_saga({"fail": {"c": "business"}, "comp": {"b": "always"}})
+    compensation_mark_done(saga_id=saga.id, step_name="b", user=operator, reason="undone by hand")
     saga = wait_for_status(saga.id, ("compensated",))
     assert step_statuses(saga)["a"] == "compensated"
 
@@ -125,10 +125,16 @@ def test_two_operators_at_once_one_wins(operator):
 
     threads = [
         threading.Thread(target=act, args=(operator, saga_retry)),
-        threading.Thread(target=act, args=(other, saga_compensate)),
+        threading.Thread(target=act, args=(other, saga_resolve)),
     ]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert sorted(outcomes)[0] != "done" or outcomes.count("done") == 1
     assert outcomes.count("done") == 1
     assert saga.events.filter(actor_type="operator").count() == 1
+
+
+def test_force_compensation_is_refused_past_the_pivot(operator):
+    saga = stuck_saga({"fail": {"e": "always"}})
+    with pytest.raises(ActionRefused, match=r"past its pivot \(d\)"):
+        saga_compensate(saga_id=saga.id, user=operator, reason="undo it all")

@@ -15,7 +15,7 @@ class FakeStep:
     status: str = "pending"
     next_attempt_at: datetime | None = None
     lease_expires_at: datetime | None = None
-    timed_out: bool = False
+    outcome_unknown: bool = False
 
 
 def steps(*statuses):
@@ -65,7 +65,7 @@ def test_compensates_in_reverse_order():
 
 def test_a_timed_out_step_is_compensated_first():
     s = steps("succeeded", "succeeded", "failed", "pending", "pending")
-    s[2].timed_out = True
+    s[2].outcome_unknown = True
     assert move("compensating", s).index == 2
 
 

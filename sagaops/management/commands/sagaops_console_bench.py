@@ -69,7 +69,7 @@ FROM (
 # Step status from the saga's status and the step's index (stuck: every third saga is stuck in
 # its compensation at step 1, the others past the pivot at the last step).
 SEED_STEPS = """
-INSERT INTO sagaops_sagastep (saga_id, index, name, status, attempts, compensation_attempts, timed_out,
+INSERT INTO sagaops_sagastep (saga_id, index, name, status, attempts, compensation_attempts, outcome_unknown,
     result, last_error, last_error_type, last_traceback, started_at, finished_at)
 SELECT s.id, i, (%(names)s::text[])[i + 1], st,
        CASE WHEN st = 'pending' THEN 0 WHEN st = 'failed' THEN 5 ELSE 1 END,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sagaops.api.services import service_account_create, token_issue, token_revoke
+from sagaops.api.services import PARTICIPANT_PERMISSIONS, service_account_create, token_issue, token_revoke
 from sagaops.definitions import registered_types
 from sagaops.models import ServiceAccount
 
@@ -16,10 +16,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--steps", nargs="*", default=[], help="TYPE:STEP (or TYPE:*) callbacks it may deliver (default: any)"
         )
+        parser.add_argument(
+            "--participant",
+            nargs="*",
+            default=[],
+            choices=sorted(PARTICIPANT_PERMISSIONS),
+            help="services whose operations it may call over HTTP (the checkout's remote steps do)",
+        )
         parser.add_argument("--rotate", action="store_true", help="replace its token with a new one")
         parser.add_argument("--revoke", action="store_true", help="delete its token: it can no longer call the API")
 
-    def handle(self, *args, name, types, steps, rotate, revoke, **options):
+    def handle(self, *args, name, types, steps, participant, rotate, revoke, **options):
         unknown = [t for t in types if t not in registered_types()]
         if unknown:
             raise CommandError(f"unknown saga type(s): {', '.join(unknown)}; known: {', '.join(registered_types())}")
@@ -32,10 +39,11 @@ class Command(BaseCommand):
             token_revoke(user=account.user)
             self.stderr.write(f"revoked the token of service {name}")
             return
-        account, token = service_account_create(name=name, saga_types=types, steps=steps)
+        account, token = service_account_create(name=name, saga_types=types, steps=steps, participant=participant)
         if rotate:
             token = token_issue(user=account.user, rotate=True)
         self.stderr.write(
-            f"service {account.name}: types {account.saga_types or 'any'}, steps {account.steps or 'any'}"
+            f"service {account.name}: types {account.saga_types or 'any'}, steps {account.steps or 'any'}, "
+            f"participant operations {', '.join(participant) or 'none'}"
         )
         self.stdout.write(token)
