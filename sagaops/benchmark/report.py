@@ -165,6 +165,6 @@ def write_targets(
         (f"mirror <= {TARGET_MIRROR_BYTES} B per saga", f"{cost.per_saga:.0f} B", cost.per_saga <= TARGET_MIRROR_BYTES),
         ("finished saga's mirror expires", f"TTL {cost.ttl_max} s", cost.expiring),
     ]
-    write("\ntargets (issue 8)")
+    write("\ntargets")
     for name, value, ok in checks:
         write(f"  {name:52}{value:>12}   {verdict(ok)}")
