@@ -6,11 +6,13 @@ returns to the broker only to wait (a retry delay, an async callback, a lease).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
 import traceback
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import redis
@@ -25,7 +27,7 @@ from sagaops.exceptions import ConcurrentUpdate, StepTimeout, UnknownSagaType
 from sagaops.models import Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.planner import ABANDON_STEP, Move, needs_compensation, next_move, pivot_passed, unsettled_step
-from sagaops.services.transitions import Event, set_wake, transition
+from sagaops.services.transitions import Event, after_commit, set_wake, transition
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
 from sagaops.timeouts import step_timeout
 
@@ -123,6 +125,7 @@ class Executor:
         self.steps = steps
         self.definition = definition or get_definition(saga.type, saga.definition_version)
         self.running_index = 0  # the local step a run is executing
+        self.run_events: list[Event] | None = None  # a local run's events, published at its commit
 
     # --- the loop ---
 
@@ -149,7 +152,13 @@ class Executor:
     def run_local_run(self, move: Move) -> None:
         try:
             with transaction.atomic():
-                self.run_locals(move)
+                self.run_events = []
+                try:
+                    self.run_locals(move)
+                    # The run commits once: mirror its final state and all its events once.
+                    transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
+                finally:
+                    self.run_events = None
         except ConcurrentUpdate:
             raise
         except (DatabaseError, TransactionManagementError) as error:
@@ -172,6 +181,10 @@ class Executor:
             with step_scope(self.saga, self.steps, move):
                 self.run_local(self.steps[move.index])
             move = self.next_move()
+
+    def transition(self, **changes) -> None:
+        """The fenced write, its mirror publication deferred to the end of a local run."""
+        transition(self.saga, published_by_caller=self.run_events, **changes)
 
     def next_move(self) -> Move:
         return next_move(
@@ -241,7 +254,7 @@ class Executor:
 
     def finish(self, status: str, kind: str) -> None:
         changes = {"status": status, "finished_at": timezone.now(), "wake_at": None}
-        transition(self.saga, saga_changes=changes, events=[Event(kind)])
+        self.transition(saga_changes=changes, events=[Event(kind)])
 
     # --- forward ---
 
@@ -265,8 +278,7 @@ class Executor:
         spec = self.step_def(step)
         attempt = step.attempts + 1
         lease = self.lease_for(step)
-        transition(
-            self.saga,
+        self.transition(
             saga_changes={**self.running_status(), "current_step": step.index, "wake_at": lease},
             step=step,
             step_changes={
@@ -285,8 +297,7 @@ class Executor:
             self.step_failed(step, error, attempts=attempt)
             return
         if spec.kind == "async":
-            transition(
-                self.saga,
+            self.transition(
                 step=step,
                 step_changes={"status": StepStatus.WAITING},
                 events=[Event("step_waiting", step.name, {"command": result})],
@@ -314,7 +325,7 @@ class Executor:
         else:
             next_index = min(step.index + 1, len(self.steps) - 1)
             saga_changes["wake_at"] = self.lease_for(self.steps[next_index])
-        transition(self.saga, saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
+        self.transition(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
 
     def is_last_forward_step(self, step: SagaStep) -> bool:
         done = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
@@ -333,8 +344,7 @@ class Executor:
         detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
         if is_retryable(spec.retry, error) and attempts < spec.retry.max_attempts:
             retry_at = now + timedelta(seconds=spec.retry.delay(attempts))
-            transition(
-                self.saga,
+            self.transition(
                 saga_changes={
                     **self.running_status(),
                     "current_step": step.index,
@@ -354,8 +364,7 @@ class Executor:
         }
         failed = Event("step_failed", step.name, detail)
         if not pivot_passed(self.definition, self.steps):
-            transition(
-                self.saga,
+            self.transition(
                 saga_changes={
                     "status": SagaStatus.COMPENSATING,
                     "current_step": step.index,
@@ -368,8 +377,7 @@ class Executor:
             )
             return
         reason = f"step {step.name} failed after {attempts} attempt(s) past the pivot: {errors['last_error']}"
-        transition(
-            self.saga,
+        self.transition(
             saga_changes={
                 "status": SagaStatus.STUCK,
                 "current_step": step.index,
@@ -385,8 +393,7 @@ class Executor:
     def turn_back(self, reason: str) -> None:
         """Start compensating; a step that may have taken effect is compensated too."""
         step = unsettled_step(self.steps)
-        transition(
-            self.saga,
+        self.transition(
             saga_changes={"status": SagaStatus.COMPENSATING, "wake_at": timezone.now(), "last_error": reason},
             step=step,
             step_changes={**ABANDON_STEP, "last_error": reason} if step else {},
@@ -412,8 +419,7 @@ class Executor:
                 self.compensation_failed(self.steps[step.index], error, attempts=attempt)
             return
         lease = self.lease_for(step)
-        transition(
-            self.saga,
+        self.transition(
             saga_changes={"current_step": step.index, "wake_at": lease},
             step=step,
             step_changes={
@@ -447,7 +453,7 @@ class Executor:
         if not others:
             saga_changes.update(status=SagaStatus.COMPENSATED, finished_at=now, wake_at=None)
             events.append(Event("saga_compensated"))
-        transition(self.saga, saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
+        self.transition(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
 
     def compensation_failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> None:
         policy = self.step_def(step).compensation_retry
@@ -457,8 +463,7 @@ class Executor:
         detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
         if is_retryable(policy, error) and attempts < policy.max_attempts:
             retry_at = now + timedelta(seconds=policy.delay(attempts))
-            transition(
-                self.saga,
+            self.transition(
                 saga_changes={"wake_at": retry_at, "last_error": errors["last_error"]},
                 step=step,
                 step_changes={**base, "status": StepStatus.COMPENSATING, "next_attempt_at": retry_at},
@@ -466,8 +471,7 @@ class Executor:
             )
             return
         reason = f"compensation of step {step.name} failed after {attempts} attempt(s): {errors['last_error']}"
-        transition(
-            self.saga,
+        self.transition(
             saga_changes={
                 "status": SagaStatus.STUCK,
                 "wake_at": None,

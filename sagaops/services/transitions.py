@@ -38,6 +38,8 @@ class Event:
     user_id: int | None = None
     # How long the step's attempt ran (for metrics); not stored on the timeline.
     seconds: float | None = field(default=None, compare=False)
+    # The saga version the transition wrote (set by `transition`).
+    version: int | None = field(default=None, compare=False)
 
 
 def transition(
@@ -48,11 +50,14 @@ def transition(
     step_changes: dict[str, Any] | None = None,
     events: list[Event] = (),
     enqueue_advance: bool = False,
+    published_by_caller: list[Event] | None = None,
 ) -> None:
     """Apply one transition; raises ConcurrentUpdate if someone else moved the saga first.
 
     Runs inside the caller's transaction when there is one, adding no savepoint of its own: a
     local step's savepoint holds its action and this checkpoint, and rolls both back together.
+    After commit the new state goes to the Redis mirror, unless the caller collects the events in
+    `published_by_caller` to publish them once for a run of transitions that commit together.
     """
     saga_changes = dict(saga_changes or {})
     step_changes = dict(step_changes or {})
@@ -78,7 +83,12 @@ def transition(
         if step is not None:
             _apply_in_memory(step, step_changes)
         transition_written(events)
-        transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
+        for event in events:
+            event.version = new_version
+        if published_by_caller is not None:
+            published_by_caller.extend(events)
+        else:
+            transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
 
 
 def set_wake(saga: Saga, when) -> None:
@@ -113,7 +123,7 @@ def _apply_in_memory(obj, changes: dict[str, Any], **extra: Any) -> None:
 
 
 def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None:
-    compact = [{"k": e.kind, "s": e.step, "v": saga.version} for e in events]
+    compact = [{"k": e.kind, "s": e.step, "v": e.version or saga.version} for e in events]
     active = saga.status in ACTIVE_SAGA_STATUSES
     mirror.publish(
         saga, compact, finished=saga.status in FINISHED_SAGA_STATUSES, wake_at=saga.wake_at if active else None
