@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from inventory.models import Product, Reservation
+from inventory.models import Product
 
 
 def product_list() -> QuerySet[Product]:
@@ -13,7 +13,3 @@ def product_list() -> QuerySet[Product]:
 def product_prices(*, skus: Iterable[str]) -> dict[str, Decimal]:
     """Catalog prices of the given skus; unknown skus are simply absent."""
     return dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "price"))
-
-
-def reservation_get(*, reference: str) -> Reservation | None:
-    return Reservation.objects.prefetch_related("lines__product").filter(reference=reference).first()

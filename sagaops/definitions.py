@@ -118,10 +118,6 @@ class SagaDefinition:
     def pivot_index(self) -> int | None:
         return next((i for i, s in enumerate(self.steps) if s.pivot), None)
 
-    @property
-    def longest_step_timeout(self) -> float:
-        return max(s.timeout for s in self.steps)
-
 
 _registry: dict[tuple[str, int], SagaDefinition] = {}
 _latest: dict[str, int] = {}

@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- sagaops engine ---
 # Comma-separated fault injection spec, off by default: "payments.charge=error:0.2,orders.notify=hang".
 SAGAOPS_FAULTS = os.environ.get("SAGAOPS_FAULTS", "")
+# Let running workers take a fault spec from Redis (`sagaops_demo --faults`); on when debugging.
+SAGAOPS_FAULTS_FROM_REDIS = env_bool("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
 # If a new saga's first advance task is lost (broker down or flushed), its timer starts it
 # after this many seconds; a duplicate advance is harmless, so keep it short.
 SAGAOPS_START_GRACE = float(os.environ.get("SAGAOPS_START_GRACE", "15"))
@@ -269,7 +271,6 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
-SAGAOPS_FAULTS_FROM_REDIS = env_bool("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
 
 # --- choreography and the supervisor (docs/CHOREOGRAPHY.md) ---
 # "orchestrated" (the engine runs order.checkout) or "choreographed" (services react to events);

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from sagaops import mirror
 from sagaops.console.selectors import stuck_q
-from sagaops.models import FailureReport, Saga, SagaEvent, SagaStep
+from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
 from sagaops.selectors import saga_context
 
@@ -48,10 +48,6 @@ def saga_list(*, filters: dict[str, Any]) -> QuerySet[Saga]:
 def saga_events(*, saga_id) -> QuerySet[SagaEvent]:
     Saga.objects.only("pk").get(pk=saga_id)
     return SagaEvent.objects.filter(saga_id=saga_id).select_related("user")
-
-
-def failure_report_list() -> QuerySet[FailureReport]:
-    return FailureReport.objects.all()
 
 
 def saga_document_from_db(*, saga_id) -> dict[str, Any]:

@@ -5,19 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from sagaops.choreography.bus import stream_key
-from sagaops.choreography.models import CompensationRule, DeadLetter, ReportHandling
+from sagaops.choreography.models import ReportHandling
 from sagaops.redis import get_redis
-
-
-def rule_list() -> QuerySet[CompensationRule]:
-    return CompensationRule.objects.prefetch_related("compensations").order_by("service", "code")
-
-
-def dead_letter_list(*, replayed: bool | None = None) -> QuerySet[DeadLetter]:
-    letters = DeadLetter.objects.order_by("-dead_at")
-    if replayed is not None:
-        letters = letters.filter(replayed_at__isnull=not replayed)
-    return letters
 
 
 def handlings_for(*, saga_id=None, correlation_id: str = "") -> QuerySet[ReportHandling]:
