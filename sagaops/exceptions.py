@@ -47,3 +47,18 @@ class StepTimeout(SagaError):
 
 class InjectedFault(SagaError):
     """Raised by fault injection (SAGAOPS_FAULTS); a transient error."""
+
+
+class WorkerLost(SagaError):
+    """An attempt's executor disappeared (its worker was killed) before it recorded an outcome."""
+
+    def __init__(self, what: str):
+        super().__init__(f"worker died while running {what}")
+
+
+class ReportedFailure(SagaError):
+    """A failure a service reported for its async step (through the API's fail callback)."""
+
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable

@@ -33,9 +33,10 @@ class StepStatus(models.TextChoices):
 S, T = SagaStatus, StepStatus
 
 SAGA_MOVES: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.RUNNING, S.COMPENSATING}),
-    S.RUNNING: frozenset({S.RUNNING, S.COMPLETED, S.COMPENSATING, S.STUCK}),
-    S.COMPENSATING: frozenset({S.COMPENSATING, S.COMPENSATED, S.STUCK}),
+    # -> resolved from every unfinished status: an operator can always close a saga by hand.
+    S.PENDING: frozenset({S.RUNNING, S.COMPENSATING, S.RESOLVED}),
+    S.RUNNING: frozenset({S.RUNNING, S.COMPLETED, S.COMPENSATING, S.STUCK, S.RESOLVED}),
+    S.COMPENSATING: frozenset({S.COMPENSATING, S.COMPENSATED, S.STUCK, S.RESOLVED}),
     S.STUCK: frozenset({S.RUNNING, S.COMPENSATING, S.RESOLVED}),
     S.COMPLETED: frozenset(),
     S.COMPENSATED: frozenset(),

@@ -1,7 +1,6 @@
 """The operator actions the console offers: label, permission, when it makes sense, which service runs it.
 
-The engine's services (`sagaops.services.operators`) decide; `offered` only keeps buttons that
-would certainly be refused off the page.
+The rules (`sagaops.rules.repairs`) decide; `offered` asks them, as the services do.
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sagaops import services
+from django.utils import timezone
+
+from sagaops import rules, services
 from sagaops.definitions import find_definition
 from sagaops.models import Saga, SagaStep
-from sagaops.planner import pivot_passed
-from sagaops.states import COMPENSATION_STEP_STATUSES, SagaStatus, StepStatus
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,8 @@ ACTIONS: dict[str, Action] = {
             "retry",
             "Retry forward",
             "retry_saga",
-            "Runs the saga forward again from the failed (or stalled) step, with its attempts reset. "
+            "Runs the saga forward again from the failed (or stalled) step, with its attempts reset (not offered "
+            "while an attempt is in flight; an abandoned attempt stays marked for compensation). "
             "Use it once the cause is fixed. You may edit the start payload; the change is shown as a diff "
             "before you confirm and is recorded on the timeline.",
         ),
@@ -104,7 +104,8 @@ ACTIONS: dict[str, Action] = {
             "resolve",
             "Resolve by hand",
             "resolve_saga",
-            "Closes the stuck saga as resolved: you settled it outside sagaops. Nothing runs any more. "
+            "Closes the saga as resolved: you settled it outside sagaops. Nothing runs any more. Offered for "
+            "any unfinished saga once no attempt is in flight. "
             "Say in the reason what was done.",
             danger=True,
         ),
@@ -116,26 +117,27 @@ BULK_ACTIONS = ("retry", "compensate", "retry_compensation", "resolve", "skip_st
 
 
 def offered(saga: Saga, steps: list[SagaStep], user) -> list[tuple[Action, str]]:
-    """(action, step name) pairs to show as buttons: permitted and plausible in the saga's state."""
-    status = saga.status
-    compensating = any(s.status in COMPENSATION_STEP_STATUSES for s in steps)
-    comp_failed = [s.name for s in steps if s.status == StepStatus.COMPENSATION_FAILED]
-    failed = [s.name for s in steps if s.status == StepStatus.FAILED]
+    """(action, step name) pairs to show as buttons: permitted, and accepted by the same rule the
+    service enforces (`sagaops.rules.repairs`), so a button is there exactly when it would work."""
+    return [(ACTIONS[name], step) for name, step in acceptable(saga, steps) if ACTIONS[name].allowed(user)]
+
+
+def acceptable(saga: Saga, steps: list[SagaStep], now=None) -> list[tuple[str, str]]:
+    now = now or timezone.now()
     definition = find_definition(saga.type, saga.definition_version)
-    past_pivot = definition is not None and pivot_passed(definition, steps)
     pairs: list[tuple[str, str]] = []
-    if status in (SagaStatus.STUCK, SagaStatus.RUNNING) and not compensating:
+    if rules.can_retry(saga, definition, steps, now=now) is None:
         pairs.append(("retry", ""))
-    if status in (SagaStatus.STUCK, SagaStatus.RUNNING, SagaStatus.PENDING) and not comp_failed and not past_pivot:
+    if rules.can_compensate(saga, definition, steps, now=now) is None:
         pairs.append(("compensate", ""))
-    if status == SagaStatus.STUCK and comp_failed:
+    if rules.can_retry_compensation(saga, definition, steps, now=now) is None:
         pairs.append(("retry_compensation", ""))
-        pairs += [("compensation_done", name) for name in comp_failed]
-    if status == SagaStatus.STUCK and not compensating:
-        pairs += [("skip_step", name) for name in failed]
-    if status == SagaStatus.STUCK:
+    names = [s.name for s in steps]
+    pairs += [("compensation_done", n) for n in names if rules.can_mark_done(saga, steps, n, now=now) is None]
+    pairs += [("skip_step", n) for n in names if rules.can_skip(saga, steps, n, now=now) is None]
+    if rules.can_resolve(saga, steps, now=now) is None:
         pairs.append(("resolve", ""))
-    return [(ACTIONS[name], step) for name, step in pairs if ACTIONS[name].allowed(user)]
+    return pairs
 
 
 def can_repair(user) -> bool:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from sagaops.definitions import SagaDefinition, find_definition
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.rules import STALL_GRACE, is_stalled
 from sagaops.selectors import saga_context
 from sagaops.states import SagaStatus, StepStatus
 
@@ -29,9 +30,17 @@ def stuck_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
 
 
+def stalled_q(now: datetime | None = None) -> Q:
+    """`sagaops.rules.is_stalled` as a query: active, no progress for SAGAOPS_STUCK_AFTER seconds,
+    and no timer ahead (a saga waiting for a callback or a retry is not stalled)."""
+    now = now or timezone.now()
+    overdue = Q(wake_at__isnull=True) | Q(wake_at__lt=now - STALL_GRACE)
+    return Q(status__in=STALLABLE, updated_at__lt=stuck_cutoff(now)) & overdue
+
+
 def stuck_q(now: datetime | None = None) -> Q:
-    """Stuck = status stuck, or an active saga that made no progress for SAGAOPS_STUCK_AFTER seconds."""
-    return Q(status=SagaStatus.STUCK) | Q(status__in=STALLABLE, updated_at__lt=stuck_cutoff(now))
+    """Stuck = status stuck, or stalled."""
+    return Q(status=SagaStatus.STUCK) | stalled_q(now)
 
 
 def definition_or_none(saga: Saga) -> SagaDefinition | None:
@@ -112,8 +121,9 @@ def stuck_sections(*, limit: int = SECTION_LIMIT, now: datetime | None = None) -
             "stalled",
             "No progress",
             f"Pending, running or compensating with no transition for more than "
-            f"{settings.SAGAOPS_STUCK_AFTER} s: a lost worker or timer. Retry forward to kick it.",
-            Saga.objects.filter(status__in=STALLABLE, updated_at__lt=stuck_cutoff(now)),
+            f"{settings.SAGAOPS_STUCK_AFTER} s and its timer is overdue: a lost worker or timer. Retry forward "
+            "(or retry compensation) kicks it; resolve closes it by hand.",
+            Saga.objects.filter(stalled_q(now)),
         ),
     ]
     totals = _section_totals(now)
@@ -125,7 +135,7 @@ def _stuck_total() -> int:
 
 
 def _stalled_total(now: datetime | None = None) -> int:
-    return Saga.objects.filter(status__in=STALLABLE, updated_at__lt=stuck_cutoff(now)).count()
+    return Saga.objects.filter(stalled_q(now)).count()
 
 
 def _section_totals(now: datetime | None) -> dict[str, int]:
@@ -401,5 +411,5 @@ def saga_detail(*, saga: Saga) -> dict[str, Any]:
         "context": saga_context(saga=saga, steps=steps),
         "events": events[::-1],
         "events_truncated": len(events) == TIMELINE_LIMIT,
-        "stalled": saga.status in STALLABLE and saga.updated_at < stuck_cutoff(),
+        "stalled": is_stalled(saga, now=timezone.now(), stuck_after=timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)),
     }

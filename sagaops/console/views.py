@@ -25,7 +25,7 @@ from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
 from sagaops.models import BulkAction, Saga
-from sagaops.services.operators import payload_diff
+from sagaops.rules import payload_diff
 
 
 def _require_view(request, model_admin) -> None:

@@ -1,7 +1,8 @@
-"""Advancing a saga: decide the next move, carry it out under the version fence, checkpoint it.
+"""Advancing a saga: load it, lock it, ask the rules, run the action, ask the rules, write.
 
-One `saga_advance` runs consecutive ready steps in one go, with a checkpoint after each; it
-returns to the broker only to wait (a retry delay, an async callback, a lease).
+Every decision is in `sagaops.rules`; this module only carries the moves out. One
+`saga_advance` runs consecutive ready steps in one go, with a checkpoint after each; it returns
+to the broker only to wait (a retry delay, an async callback, a lease).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import copy
 import json
 import logging
 import time
-import traceback
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -21,24 +21,23 @@ from django.db import DatabaseError, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from sagaops import mirror
+from sagaops import mirror, rules
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
-from sagaops.exceptions import ConcurrentUpdate, StepTimeout, UnknownSagaType
+from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
-from sagaops.planner import ABANDON_STEP, Move, needs_compensation, next_move, pivot_passed, unsettled_step
-from sagaops.services.transitions import Event, after_commit, set_wake, transition
-from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
+from sagaops.rules import Change, Event, Move, MoveKind, failure_of
+from sagaops.services.transitions import after_commit, apply_change, set_wake
+from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
 
 log = logging.getLogger(__name__)
 
 MAX_MOVES_PER_RUN = 200
-# A lease outlives the step's own timeout, so the in-process alarm normally fires first.
-LEASE_MARGIN = timedelta(seconds=5)
 LOCK_TTL_SECONDS = 15.0
 LOCK_BUSY_RETRY = timedelta(seconds=1)
 UNKNOWN_TYPE_RETRY = timedelta(seconds=30)
+# A run of local steps commits once; it stays open at most this long, so progress shows up.
 LOCAL_RUN_SECONDS = 0.5
 
 
@@ -58,7 +57,7 @@ def saga_advance(*, saga_id) -> None:
         return
     try:
         with saga_scope(saga):  # log lines carry the saga's ids
-            Executor(saga, steps, definition).run()
+            Executor(saga, steps, definition, exclusive=bool(token)).run()
     finally:
         if token:
             _unlock(saga, token)
@@ -106,25 +105,17 @@ def to_json(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def error_fields(error: BaseException) -> dict[str, str]:
-    kind = type(error)
-    return {
-        "last_error": (str(error) or kind.__name__)[:2000],
-        "last_error_type": f"{kind.__module__}.{kind.__qualname__}",
-        "last_traceback": "".join(traceback.format_exception(error))[-8000:],
-    }
-
-
-def is_retryable(policy, error: BaseException) -> bool:
-    return policy.is_retryable(error) and getattr(error, "retryable", True)
-
-
 class Executor:
-    def __init__(self, saga: Saga, steps: list[SagaStep], definition: SagaDefinition | None = None):
+    """exclusive: this executor holds the saga's lock, so a local attempt it finds claimed was
+    left by an executor that died (the rules then count it as a lost attempt at once)."""
+
+    def __init__(self, saga: Saga, steps: list[SagaStep], definition: SagaDefinition, *, exclusive: bool = False):
         self.saga = saga
         self.steps = steps
-        self.definition = definition or get_definition(saga.type, saga.definition_version)
+        self.definition = definition
+        self.exclusive = exclusive
         self.running_index = 0  # the local step a run is executing
+        self.step_error: BaseException | None = None  # what interrupted it, if anything
         self.run_events: list[Event] | None = None  # a local run's events, published at its commit
 
     # --- the loop ---
@@ -133,10 +124,7 @@ class Executor:
         for _ in range(MAX_MOVES_PER_RUN):
             move = self.next_move()
             try:
-                if self.is_local_run(move):
-                    self.run_local_run(move)
-                    continue
-                with step_scope(self.saga, self.steps, move):  # ... and the step's name and attempt
+                with step_scope(self.saga, self.steps, move):  # log lines carry the step and attempt
                     if not self.perform(move):
                         return
             except ConcurrentUpdate:
@@ -146,82 +134,46 @@ class Executor:
                 return
         set_wake(self.saga, timezone.now())  # an unusually long run: continue in a new task
 
-    def is_local_run(self, move: Move) -> bool:
-        return move.kind == "run" and self.step_def(self.steps[move.index]).kind == "local"
-
-    def run_local_run(self, move: Move) -> None:
-        try:
-            with transaction.atomic():
-                self.run_events = []
-                try:
-                    self.run_locals(move)
-                    # The run commits once: mirror its final state and all its events once.
-                    transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
-                finally:
-                    self.run_events = None
-        except ConcurrentUpdate:
-            raise
-        except (DatabaseError, TransactionManagementError) as error:
-            # The run's transaction itself broke (a step interrupted inside a query, say) and was
-            # rolled back whole: record the failure of the step that broke it, on a fresh start.
-            self.reload()
-            step = self.steps[self.running_index]
-            self.step_failed(step, error, attempts=step.attempts + 1)
-
-    def run_locals(self, move: Move) -> None:
-        """Run consecutive ready local steps in the caller's transaction, each in its own savepoint.
-
-        Their effects live in this database, so one commit for the run keeps each exactly once (a
-        crash rolls the whole run back and it is redone) and costs one fsync instead of one per step.
-        The run stays open at most LOCAL_RUN_SECONDS, so progress shows up while a long saga runs.
-        """
-        opened = time.monotonic()
-        while self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
-            self.running_index = move.index
-            with step_scope(self.saga, self.steps, move):
-                self.run_local(self.steps[move.index])
-            move = self.next_move()
-
-    def transition(self, **changes) -> None:
-        """The fenced write, its mirror publication deferred to the end of a local run."""
-        transition(self.saga, published_by_caller=self.run_events, **changes)
-
     def next_move(self) -> Move:
-        return next_move(
+        return rules.next_move(
             status=self.saga.status,
             definition=self.definition,
             steps=self.steps,
             deadline=self.saga.deadline,
             now=timezone.now(),
+            exclusive=self.exclusive,
         )
 
     def perform(self, move: Move) -> bool:
         """Carry out one move; False when this run should stop."""
-        if move.kind == "wait":
+        now = timezone.now()
+        step = self.steps[move.index] if move.index is not None else None
+        if move.kind == MoveKind.WAIT:
             set_wake(self.saga, move.until)
             return False
-        if move.kind == "idle":
+        if move.kind == MoveKind.IDLE:
             return False
-        if move.kind == "complete":
-            self.finish(SagaStatus.COMPLETED, "saga_completed")
+        if move.kind == MoveKind.COMPLETE:
+            self.write(rules.on_finished(SagaStatus.COMPLETED, now=now))
             return False
-        if move.kind == "compensated":
-            self.finish(SagaStatus.COMPENSATED, "saga_compensated")
+        if move.kind == MoveKind.COMPENSATED:
+            self.write(rules.on_finished(SagaStatus.COMPENSATED, now=now))
             return False
-        if move.kind == "start_compensation":
-            self.turn_back(move.reason)
-        elif move.kind == "run":  # a remote or async step; local ones run in run_locals
-            self.run_remote(self.steps[move.index])
-        elif move.kind == "expire":
-            step = self.steps[move.index]
-            self.step_failed(step, StepTimeout(step.name, self.step_def(step).timeout), attempts=step.attempts)
-        elif move.kind == "compensate":
-            self.compensate_step(self.steps[move.index])
-        elif move.kind == "expire_comp":
-            step = self.steps[move.index]
-            timeout = StepTimeout(f"{step.name} compensation", self.step_def(step).timeout)
-            self.compensation_failed(step, timeout, attempts=step.compensation_attempts)
+        if move.kind == MoveKind.START_COMPENSATION:
+            self.write(rules.on_turn_back(self.steps, move.reason, now=now))
+        elif move.kind == MoveKind.RUN:
+            self.run_step(step)
+        elif move.kind == MoveKind.EXPIRE:
+            self.write(rules.on_lease_expired(self.saga, self.definition, self.steps, step, now=now))
+        elif move.kind == MoveKind.COMPENSATE:
+            self.compensate(step)
+        elif move.kind == MoveKind.EXPIRE_COMPENSATION:
+            self.write(rules.on_compensation_lease_expired(self.definition, step, now=now))
         return True
+
+    def write(self, change: Change) -> None:
+        """The fenced write of one change; inside a local run its publication waits for the commit."""
+        apply_change(self.saga, self.steps, change, published_by_caller=self.run_events)
 
     # --- helpers ---
 
@@ -235,253 +187,158 @@ class Executor:
             saga_type=self.saga.type,
             step=step.name,
             payload=self.saga.context.get("payload", {}),
-            results={s.name: s.result for s in self.steps if s.status == StepStatus.SUCCEEDED},
+            results=rules.results_for(self.steps, step.index, compensating=compensating),
             attempt=attempt,
             idempotency_key=key,
             correlation_id=self.saga.correlation_id,
         )
 
-    def reload(self) -> None:
-        """After a rollback the in-memory rows may be ahead of the database: read them again."""
+    def reload(self, *, expected_version: int) -> None:
+        """After a rollback the in-memory rows may be ahead of the database: read them again. If
+        the saga moved meanwhile (another executor, an operator), the failure is not ours to write."""
         self.saga.refresh_from_db()
         self.steps = list(SagaStep.objects.filter(saga_id=self.saga.pk).order_by("index"))
+        if self.saga.version != expected_version:
+            raise ConcurrentUpdate("the saga moved while the step ran", self.saga.status)
 
-    def lease_for(self, step: SagaStep):
-        return timezone.now() + timedelta(seconds=self.step_def(step).timeout) + LEASE_MARGIN
-
-    def running_status(self) -> dict[str, Any]:
-        return {"status": SagaStatus.RUNNING} if self.saga.status == SagaStatus.PENDING else {}
-
-    def finish(self, status: str, kind: str) -> None:
-        changes = {"status": status, "finished_at": timezone.now(), "wake_at": None}
-        self.transition(saga_changes=changes, events=[Event(kind)])
+    def failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> Change:
+        failure = failure_of(error, self.step_def(step).retry)
+        return rules.on_step_failed(
+            self.saga, self.definition, self.steps, step, failure, attempts=attempts, now=timezone.now()
+        )
 
     # --- forward ---
 
-    def run_local(self, step: SagaStep) -> None:
-        """Action and checkpoint in one transaction (a savepoint inside a local run): exactly once."""
-        spec = self.step_def(step)
-        attempt = step.attempts + 1
-        try:
-            with transaction.atomic():
-                with step_timeout(step.name, spec.timeout):
-                    result = to_json(spec.action(self.context(step, attempt=attempt)))
-                self.step_succeeded(step, result, attempts=attempt)
-        except ConcurrentUpdate:
-            raise
-        except Exception as error:
-            self.reload()
-            self.step_failed(self.steps[step.index], error, attempts=attempt)
+    def run_step(self, step: SagaStep) -> None:
+        """Claim the attempt in its own commit (counted even if the worker dies), then run it."""
+        self.write(rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now()))
+        if self.step_def(step).kind == "local":
+            self.run_local_run(step)
+        else:
+            self.run_remote(step)
 
     def run_remote(self, step: SagaStep) -> None:
-        """Claim with a lease, call outside any transaction, checkpoint under the fence."""
+        """The call runs outside any transaction; its outcome is checkpointed under the fence."""
         spec = self.step_def(step)
-        attempt = step.attempts + 1
-        lease = self.lease_for(step)
-        self.transition(
-            saga_changes={**self.running_status(), "current_step": step.index, "wake_at": lease},
-            step=step,
-            step_changes={
-                "status": StepStatus.RUNNING,
-                "attempts": attempt,
-                "started_at": step.started_at or timezone.now(),
-                "lease_expires_at": lease,
-                "next_attempt_at": None,
-            },
-            events=[Event("step_started", step.name, {"attempt": attempt})],
-        )
+        attempt = step.attempts
         try:
             with step_timeout(step.name, spec.timeout):
                 result = to_json(spec.action(self.context(step, attempt=attempt)))
         except Exception as error:
-            self.step_failed(step, error, attempts=attempt)
+            self.write(self.failed(step, error, attempts=attempt))
             return
         if spec.kind == "async":
-            self.transition(
-                step=step,
-                step_changes={"status": StepStatus.WAITING},
-                events=[Event("step_waiting", step.name, {"command": result})],
+            self.write(rules.on_step_waiting(step, result))
+        else:
+            self.write(
+                rules.on_step_succeeded(
+                    self.saga, self.definition, self.steps, step, result=result, attempts=attempt, now=timezone.now()
+                )
             )
-        else:
-            self.step_succeeded(step, result, attempts=attempt)
 
-    def step_succeeded(self, step: SagaStep, result: Any, *, attempts: int, events: list[Event] = ()) -> None:
-        now = timezone.now()
-        step_changes = {
-            "status": StepStatus.SUCCEEDED,
-            "attempts": attempts,
-            "result": result,
-            "started_at": step.started_at or now,
-            "finished_at": now,
-            "lease_expires_at": None,
-            "next_attempt_at": None,
-        }
-        saga_changes = {**self.running_status(), "current_step": step.index}
-        events = [*events, Event("step_succeeded", step.name, {"attempt": attempts})]
-        if self.saga.status == SagaStatus.RUNNING and self.is_last_forward_step(step):
-            # Fold the completion into this checkpoint: one commit instead of two.
-            saga_changes.update(status=SagaStatus.COMPLETED, finished_at=now, wake_at=None)
-            events.append(Event("saga_completed"))
-        else:
-            next_index = min(step.index + 1, len(self.steps) - 1)
-            saga_changes["wake_at"] = self.lease_for(self.steps[next_index])
-        self.transition(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
+    def run_local_run(self, claimed: SagaStep) -> None:
+        """Run the claimed local step and the ready local steps after it in one transaction.
 
-    def is_last_forward_step(self, step: SagaStep) -> bool:
-        done = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
-        return all(s.status in done for s in self.steps if s.index != step.index)
+        Their effects live in this database, so one commit for the run keeps each exactly once (a
+        crash rolls the whole run back and it is redone) and costs one fsync instead of one per step.
+        """
+        version = self.saga.version
+        self.step_error = None
+        try:
+            with transaction.atomic():
+                self.run_events = []
+                try:
+                    self.run_locals(claimed)
+                    # The run commits once: mirror its final state and all its events once.
+                    transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
+                finally:
+                    self.run_events = None
+        except ConcurrentUpdate:
+            raise
+        except (DatabaseError, TransactionManagementError) as error:
+            # The run's transaction itself broke (a step interrupted inside a query, say) and was
+            # rolled back whole: record the failure of the step that broke it, with its real cause.
+            self.reload(expected_version=version)
+            culprit = self.steps[self.running_index]
+            attempts = culprit.attempts
+            if culprit.index != claimed.index:
+                self.write(rules.on_claim_released(self.steps[claimed.index]))
+                attempts += 1
+            self.write(self.failed(culprit, self.step_error or error, attempts=attempts))
 
-    def step_failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> None:
+    def run_locals(self, claimed: SagaStep) -> None:
+        opened = time.monotonic()
+        self.run_local(claimed, attempt=claimed.attempts)
+        move = self.next_move()
+        while self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
+            step = self.steps[move.index]
+            with step_scope(self.saga, self.steps, move):
+                self.run_local(step, attempt=step.attempts + 1)
+            move = self.next_move()
+
+    def is_local_run(self, move: Move) -> bool:
+        return move.kind == MoveKind.RUN and self.step_def(self.steps[move.index]).kind == "local"
+
+    def run_local(self, step: SagaStep, *, attempt: int) -> None:
+        """Action and checkpoint in one savepoint: both happen, or neither."""
+        self.running_index = step.index
         spec = self.step_def(step)
-        now = timezone.now()
-        errors = error_fields(error)
-        # A local step's failure rolled its effect back. A remote or async step's failure only says
-        # nothing happened when the participant refused it (a non-retryable business error); a
-        # timeout, a lost reply or a transient error may hide an effect, so it is compensated too.
-        # Once unknown, it stays unknown: a later refusal does not undo an earlier lost reply.
-        outcome_unknown = step.outcome_unknown or (spec.kind != "local" and is_retryable(spec.retry, error))
-        base = {"attempts": attempts, "lease_expires_at": None, "outcome_unknown": outcome_unknown, **errors}
-        detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
-        if is_retryable(spec.retry, error) and attempts < spec.retry.max_attempts:
-            retry_at = now + timedelta(seconds=spec.retry.delay(attempts))
-            self.transition(
-                saga_changes={
-                    **self.running_status(),
-                    "current_step": step.index,
-                    "wake_at": retry_at,
-                    "last_error": errors["last_error"],
-                },
-                step=step,
-                step_changes={**base, "status": StepStatus.PENDING, "next_attempt_at": retry_at},
-                events=[Event("step_retry_scheduled", step.name, {**detail, "retry_at": retry_at.isoformat()})],
-            )
-            return
-        step_changes = {
-            **base,
-            "status": StepStatus.FAILED,
-            "finished_at": now,
-            "next_attempt_at": None,
-        }
-        failed = Event("step_failed", step.name, detail)
-        if not pivot_passed(self.definition, self.steps):
-            self.transition(
-                saga_changes={
-                    "status": SagaStatus.COMPENSATING,
-                    "current_step": step.index,
-                    "wake_at": now,
-                    "last_error": errors["last_error"],
-                },
-                step=step,
-                step_changes=step_changes,
-                events=[failed, Event("compensation_started", step.name, {"reason": f"step {step.name} failed"})],
-            )
-            return
-        reason = f"step {step.name} failed after {attempts} attempt(s) past the pivot: {errors['last_error']}"
-        self.transition(
-            saga_changes={
-                "status": SagaStatus.STUCK,
-                "current_step": step.index,
-                "wake_at": None,
-                "last_error": errors["last_error"],
-                "attention_reason": reason,
-            },
-            step=step,
-            step_changes=step_changes,
-            events=[failed, Event("saga_stuck", step.name, {"reason": reason})],
-        )
-
-    def turn_back(self, reason: str) -> None:
-        """Start compensating; a step that may have taken effect is compensated too."""
-        step = unsettled_step(self.steps)
-        self.transition(
-            saga_changes={"status": SagaStatus.COMPENSATING, "wake_at": timezone.now(), "last_error": reason},
-            step=step,
-            step_changes={**ABANDON_STEP, "last_error": reason} if step else {},
-            events=[Event("compensation_started", detail={"reason": reason})],
-        )
+        version = self.saga.version
+        try:
+            with transaction.atomic():
+                with step_timeout(step.name, spec.timeout):
+                    result = to_json(spec.action(self.context(step, attempt=attempt)))
+                self.write(
+                    rules.on_step_succeeded(
+                        self.saga,
+                        self.definition,
+                        self.steps,
+                        step,
+                        result=result,
+                        attempts=attempt,
+                        now=timezone.now(),
+                    )
+                )
+        except ConcurrentUpdate:
+            raise
+        except Exception as error:
+            self.step_error = error
+            self.reload(expected_version=version)
+            self.write(self.failed(self.steps[step.index], error, attempts=attempt))
+            self.step_error = None
 
     # --- compensation ---
 
-    def compensate_step(self, step: SagaStep) -> None:
+    def compensate(self, step: SagaStep) -> None:
+        """Claim the compensation attempt in its own commit, then run it."""
         spec = self.step_def(step)
-        attempt = step.compensation_attempts + 1
+        self.write(rules.on_compensation_claimed(self.definition, step, now=timezone.now()))
+        attempt = step.compensation_attempts
         ctx = self.context(step, attempt=attempt, compensating=True)
-        if spec.kind == "local":
-            try:
-                with transaction.atomic():
+        version = self.saga.version
+        try:
+            if spec.kind == "local":
+                with transaction.atomic():  # the undo and its checkpoint commit together
                     with step_timeout(step.name, spec.timeout):
                         spec.compensation(ctx)
-                    self.compensation_succeeded(step, attempts=attempt)
-            except ConcurrentUpdate:
-                raise
-            except Exception as error:
-                self.reload()
-                self.compensation_failed(self.steps[step.index], error, attempts=attempt)
-            return
-        lease = self.lease_for(step)
-        self.transition(
-            saga_changes={"current_step": step.index, "wake_at": lease},
-            step=step,
-            step_changes={
-                "status": StepStatus.COMPENSATING,
-                "compensation_attempts": attempt,
-                "lease_expires_at": lease,
-                "next_attempt_at": None,
-            },
-            events=[Event("compensation_step_started", step.name, {"attempt": attempt})],
-        )
-        try:
+                    self.compensated(step, attempt)
+                return
             with step_timeout(step.name, spec.timeout):
                 spec.compensation(ctx)
+        except ConcurrentUpdate:
+            raise
         except Exception as error:
-            self.compensation_failed(step, error, attempts=attempt)
-            return
-        self.compensation_succeeded(step, attempts=attempt)
-
-    def compensation_succeeded(self, step: SagaStep, *, attempts: int) -> None:
-        now = timezone.now()
-        step_changes = {
-            "status": StepStatus.COMPENSATED,
-            "compensation_attempts": attempts,
-            "lease_expires_at": None,
-            "next_attempt_at": None,
-            "finished_at": now,
-        }
-        events = [Event("step_compensated", step.name, {"attempt": attempts})]
-        saga_changes = {"current_step": step.index, "wake_at": now + LEASE_MARGIN}
-        others = [s for s in self.steps if s.index != step.index and needs_compensation(self.definition, s)]
-        if not others:
-            saga_changes.update(status=SagaStatus.COMPENSATED, finished_at=now, wake_at=None)
-            events.append(Event("saga_compensated"))
-        self.transition(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
-
-    def compensation_failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> None:
-        policy = self.step_def(step).compensation_retry
-        now = timezone.now()
-        errors = error_fields(error)
-        base = {"compensation_attempts": attempts, "lease_expires_at": None, **errors}
-        detail = {"attempt": attempts, "error": errors["last_error"], "error_type": errors["last_error_type"]}
-        if is_retryable(policy, error) and attempts < policy.max_attempts:
-            retry_at = now + timedelta(seconds=policy.delay(attempts))
-            self.transition(
-                saga_changes={"wake_at": retry_at, "last_error": errors["last_error"]},
-                step=step,
-                step_changes={**base, "status": StepStatus.COMPENSATING, "next_attempt_at": retry_at},
-                events=[Event("compensation_retry_scheduled", step.name, {**detail, "retry_at": retry_at.isoformat()})],
+            if spec.kind == "local":
+                self.reload(expected_version=version)
+                step = self.steps[step.index]
+            failure = failure_of(error, spec.compensation_retry)
+            self.write(
+                rules.on_compensation_failed(self.definition, step, failure, attempts=attempt, now=timezone.now())
             )
             return
-        reason = f"compensation of step {step.name} failed after {attempts} attempt(s): {errors['last_error']}"
-        self.transition(
-            saga_changes={
-                "status": SagaStatus.STUCK,
-                "wake_at": None,
-                "last_error": errors["last_error"],
-                "attention_reason": reason,
-            },
-            step=step,
-            step_changes={**base, "status": StepStatus.COMPENSATION_FAILED, "next_attempt_at": None},
-            events=[
-                Event("compensation_failed", step.name, detail),
-                Event("saga_stuck", step.name, {"reason": reason}),
-            ],
+        self.compensated(step, attempt)
+
+    def compensated(self, step: SagaStep, attempt: int) -> None:
+        self.write(
+            rules.on_compensation_succeeded(self.definition, self.steps, step, attempts=attempt, now=timezone.now())
         )

@@ -14,7 +14,8 @@ from django.utils import timezone
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
-from sagaops.services.transitions import Event, after_commit, event_row
+from sagaops.rules import Event
+from sagaops.services.transitions import after_commit, event_row
 from sagaops.states import SagaStatus
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -21,25 +20,11 @@ from sagaops import mirror
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.observability.hooks import transition_committed, transition_written
+from sagaops.rules import Change, Event
 from sagaops.services.fenced_write import fenced_write
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Event:
-    kind: str
-    step: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-    actor_type: str = SagaEvent.Actor.SYSTEM
-    actor: str = ""
-    reason: str = ""
-    user_id: int | None = None
-    # How long the step's attempt ran (for metrics); not stored on the timeline.
-    seconds: float | None = field(default=None, compare=False)
-    # The saga version the transition wrote (set by `transition`).
-    version: int | None = field(default=None, compare=False)
 
 
 def transition(
@@ -141,3 +126,24 @@ def enqueue_advance_task(saga_id) -> None:
         advance.delay(str(saga_id))
     except Exception:  # kombu raises its own connection errors; the database already has the truth
         log.warning("could not enqueue an advance of saga %s; its timer will run it", saga_id, exc_info=True)
+
+
+def apply_change(
+    saga: Saga,
+    steps: list[SagaStep],
+    change: Change,
+    *,
+    enqueue_advance: bool = False,
+    published_by_caller: list[Event] | None = None,
+) -> None:
+    """Write a rule's change: its saga fields, its step's fields and its events, under the fence."""
+    step = steps[change.step_index] if change.step_index is not None else None
+    transition(
+        saga,
+        saga_changes=change.saga,
+        step=step,
+        step_changes=change.step,
+        events=change.events,
+        enqueue_advance=enqueue_advance,
+        published_by_caller=published_by_caller,
+    )

@@ -1,10 +1,12 @@
 """Operator repairs over the API: permission, reason, state, fence, replay, timeline."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from sagaops.models import SagaEvent
+from sagaops.models import Saga, SagaEvent
 from tests.api.conftest import DONE_BEFORE_E, make_saga
 
 pytestmark = pytest.mark.django_db
@@ -188,10 +190,23 @@ def test_resolve(operator):
     assert response.json()["finished_at"] is not None
 
 
-def test_resolve_of_a_running_saga_is_refused(operator):
-    saga = make_saga(status="running")
+def test_resolve_of_a_running_saga_with_an_attempt_in_flight_is_refused(operator):
+    saga = make_saga(status="running", steps={"a": "succeeded", "b": "running"})
+    saga.steps.filter(name="b").update(lease_expires_at=timezone.now() + timedelta(seconds=30))
 
-    assert operator.post(f"/api/sagas/{saga.id}/resolve/", REASON, format="json").status_code == 409
+    response = operator.post(f"/api/sagas/{saga.id}/resolve/", REASON, format="json")
+
+    assert response.status_code == 409
+    assert "an attempt of step b is in flight" in response.json()["error"]
+    assert Saga.objects.get(pk=saga.pk).status == "running"
+
+
+def test_resolve_of_a_running_saga_that_holds_nothing(operator):
+    saga = make_saga(status="running", steps={"a": "succeeded"})
+
+    response = operator.post(f"/api/sagas/{saga.id}/resolve/", REASON, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (202, "resolved")
 
 
 def test_skip_a_failed_step(operator):

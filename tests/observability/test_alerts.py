@@ -15,8 +15,8 @@ from sagaops.observability.alerts import services
 from sagaops.observability.alerts.channels import SIGNATURE_HEADER, signature_valid
 from sagaops.observability.hooks import transition_committed
 from sagaops.observability.models import AlertRule, AlertSent
+from sagaops.rules import Event
 from sagaops.services import saga_start
-from sagaops.services.transitions import Event
 from tests.helpers import wait_for_status
 from tests.observability.conftest import make_rule
 

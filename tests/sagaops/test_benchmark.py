@@ -66,19 +66,21 @@ def test_counts_add_and_subtract_field_by_field():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_probe_counts_a_run_of_local_steps_as_one_commit():
+def test_probe_counts_a_run_of_local_steps_as_a_claim_and_one_commit():
     # given a started benchmark saga (its advance task is left in the broker, no worker runs here)
     saga, _ = saga_start(saga_type=flows.SAGA_TYPE, payload={})
     # when it is advanced in this process under the probe
     with Probe() as probe:
         saga_advance(saga_id=saga.pk)
     counts = probe.snapshot()
-    # then: one load, then per step a savepoint, one fenced write and its release; one commit in all
+    # then: one load; the first step's claim committed on its own (so a crash is counted); then
+    # per step a savepoint, one fenced write and its release, and one commit for the whole run
     steps = len(flows.STEP_NAMES)
-    assert counts.queries == 1 + 3 * steps
-    assert counts.commits == 1
-    assert counts.db_round_trips == 1 + 3 * steps + 2  # and the run's BEGIN and COMMIT
-    assert sum(counts.redis_commands.values()) == 4  # lock, unlock, and the run mirrored once: EVALSHA + ZREM
+    assert counts.queries == 1 + 1 + 3 * steps
+    assert counts.commits == 2
+    assert counts.db_round_trips == 1 + 3 + 3 * steps + 2  # the claim's BEGIN/write/COMMIT, the run's BEGIN, COMMIT
+    # lock, unlock, the claim mirrored (EVALSHA + ZADD of its lease), the run mirrored (EVALSHA + ZREM)
+    assert sum(counts.redis_commands.values()) == 6
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,9 +6,10 @@ from django.utils import timezone
 from sagaops import mirror
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
+from sagaops.rules import Event
 from sagaops.services import saga_start
 from sagaops.services.fenced_write import fenced_write
-from sagaops.services.transitions import Event, event_row
+from sagaops.services.transitions import event_row
 
 pytestmark = pytest.mark.django_db
 

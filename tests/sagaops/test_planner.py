@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sagaops.planner import next_move
+from sagaops.rules import next_move
 from tests.sagas import flow
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

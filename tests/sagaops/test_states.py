@@ -19,6 +19,9 @@ ALLOWED_SAGA_MOVES = [
     (S.STUCK, S.COMPENSATING),  # operator: force compensation
     (S.PENDING, S.COMPENSATING),  # operator: force compensation before it started
     (S.STUCK, S.RESOLVED),  # operator: resolved by hand
+    (S.PENDING, S.RESOLVED),  # operator: resolved by hand, once no attempt is in flight
+    (S.RUNNING, S.RESOLVED),
+    (S.COMPENSATING, S.RESOLVED),
 ]
 
 
@@ -42,7 +45,7 @@ def test_finished_saga_never_moves(final, target):
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(S.PENDING, S.COMPLETED), (S.RUNNING, S.COMPENSATED), (S.COMPENSATING, S.RUNNING), (S.RUNNING, S.RESOLVED)],
+    [(S.PENDING, S.COMPLETED), (S.RUNNING, S.COMPENSATED), (S.COMPENSATING, S.RUNNING), (S.STUCK, S.COMPLETED)],
 )
 def test_forbidden_saga_moves(current, target):
     with pytest.raises(InvalidTransition):

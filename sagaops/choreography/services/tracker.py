@@ -19,8 +19,9 @@ from sagaops.choreography.bus import ANY, COMMAND_DONE, COMMAND_FAILED, BusEvent
 from sagaops.choreography.flows import Flow, flow_for, flow_types, flows
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.rules import Event
 from sagaops.services import saga_start
-from sagaops.services.transitions import Event, transition
+from sagaops.services.transitions import transition
 from sagaops.states import FINISHED_SAGA_STATUSES, SagaStatus, StepStatus
 
 TRACKER = "tracker"

@@ -1,0 +1,73 @@
+"""Every decision the engine makes, as pure functions of a saga's state.
+
+The executor, the callbacks, the operators' services and the console's buttons ask these
+functions; each answers with one `Change` (saga fields, one step's fields, timeline events) that
+`sagaops.services.transitions.transition` writes under the version fence, or a `Refusal`.
+
+- moves:        what a saga needs next (`next_move`), and the predicates it is built from
+- forward:      claiming, finishing, failing a step; turning back; finishing the saga
+- compensation: claiming, finishing, failing a compensation
+- callbacks:    an async step's service reporting success or failure
+- repairs:      the operators' actions: `can_*` guards and their changes
+- kinds:        the named kinds of moves, events and attention codes
+"""
+
+from sagaops.rules.callbacks import DUPLICATE, on_callback_complete, on_callback_fail
+from sagaops.rules.change import IDLE, Change, Event, Move, Refusal
+from sagaops.rules.compensation import (
+    on_compensation_claimed,
+    on_compensation_failed,
+    on_compensation_lease_expired,
+    on_compensation_succeeded,
+)
+from sagaops.rules.failures import Failure, failure_of
+from sagaops.rules.forward import (
+    LEASE_MARGIN,
+    abandoned,
+    on_claim_released,
+    on_finished,
+    on_lease_expired,
+    on_step_claimed,
+    on_step_failed,
+    on_step_succeeded,
+    on_step_waiting,
+    on_turn_back,
+)
+from sagaops.rules.kinds import AttentionCode, EventKind, MoveKind
+from sagaops.rules.moves import (
+    STALL_GRACE,
+    attempt_in_flight,
+    is_stalled,
+    needs_compensation,
+    next_move,
+    pivot_passed,
+    results_for,
+    unsettled_step,
+)
+from sagaops.rules.repairs import (
+    can_compensate,
+    can_mark_done,
+    can_resolve,
+    can_retry,
+    can_retry_compensation,
+    can_skip,
+    compensate_change,
+    mark_done_change,
+    payload_diff,
+    resolve_change,
+    retry_change,
+    retry_compensation_change,
+    skip_change,
+)
+
+__all__ = [
+    "DUPLICATE", "IDLE", "LEASE_MARGIN", "STALL_GRACE", "AttentionCode", "Change", "Event", "EventKind",
+    "Failure", "Move", "MoveKind", "Refusal", "abandoned", "attempt_in_flight", "can_compensate",
+    "can_mark_done", "can_resolve", "can_retry", "can_retry_compensation", "can_skip", "compensate_change",
+    "failure_of", "is_stalled", "mark_done_change", "needs_compensation", "next_move", "on_callback_complete",
+    "on_callback_fail", "on_claim_released", "on_compensation_claimed", "on_compensation_failed",
+    "on_compensation_lease_expired", "on_compensation_succeeded", "on_finished", "on_lease_expired",
+    "on_step_claimed", "on_step_failed", "on_step_succeeded", "on_step_waiting", "on_turn_back",
+    "payload_diff", "pivot_passed", "resolve_change", "results_for", "retry_change",
+    "retry_compensation_change", "skip_change", "unsettled_step",
+]  # fmt: skip

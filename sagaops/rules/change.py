@@ -1,0 +1,56 @@
+"""What a rule returns: one change for `transition()` to write under the fence, or a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sagaops.rules.kinds import SYSTEM, MoveKind
+
+
+@dataclass(frozen=True)
+class Move:
+    kind: MoveKind
+    index: int | None = None
+    until: datetime | None = None
+    reason: str = ""
+
+
+IDLE = Move(MoveKind.IDLE)
+
+
+@dataclass
+class Event:
+    """One timeline row to append with a transition."""
+
+    kind: str
+    step: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    actor_type: str = SYSTEM
+    actor: str = ""
+    reason: str = ""
+    user_id: int | None = None
+    # How long the step's attempt ran (for metrics); not stored on the timeline.
+    seconds: float | None = field(default=None, compare=False)
+    # The saga version the transition wrote (set by `transition`).
+    version: int | None = field(default=None, compare=False)
+
+
+@dataclass
+class Change:
+    """Saga fields, at most one step's fields, and the events: written together or not at all."""
+
+    saga: dict[str, Any] = field(default_factory=dict)
+    step_index: int | None = None
+    step: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action cannot be taken in the saga's present state (shown to the operator as is)."""
+
+    message: str
+    # True when waiting may help (an attempt is in flight); False when the state forbids it.
+    transient: bool = False

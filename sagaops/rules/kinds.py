@@ -1,0 +1,53 @@
+"""Named kinds: what the engine can do next, what it writes on a timeline, why a saga needs a human."""
+
+from enum import StrEnum
+
+
+class MoveKind(StrEnum):
+    RUN = "run"  # execute step `index`'s action now
+    COMPENSATE = "compensate"  # execute step `index`'s compensation now
+    EXPIRE = "expire"  # step `index`'s attempt is over without an answer (lease ran out, worker died)
+    EXPIRE_COMPENSATION = "expire_comp"  # the same for its compensation
+    WAIT = "wait"  # nothing to do before `until`
+    COMPLETE = "complete"  # every forward step is done
+    COMPENSATED = "compensated"  # every step that took effect is undone
+    START_COMPENSATION = "start_compensation"  # the saga must turn back (`reason` says why)
+    IDLE = "idle"  # nothing the engine can do: finished, stuck, or it needs an operator
+
+
+class EventKind(StrEnum):
+    SAGA_STARTED = "saga_started"
+    SAGA_COMPLETED = "saga_completed"
+    SAGA_COMPENSATED = "saga_compensated"
+    SAGA_STUCK = "saga_stuck"
+    STEP_STARTED = "step_started"
+    STEP_WAITING = "step_waiting"
+    STEP_SUCCEEDED = "step_succeeded"
+    STEP_RETRY_SCHEDULED = "step_retry_scheduled"
+    STEP_FAILED = "step_failed"
+    CALLBACK_RECEIVED = "callback_received"
+    COMPENSATION_STARTED = "compensation_started"
+    COMPENSATION_STEP_STARTED = "compensation_step_started"
+    COMPENSATION_RETRY_SCHEDULED = "compensation_retry_scheduled"
+    COMPENSATION_FAILED = "compensation_failed"
+    STEP_COMPENSATED = "step_compensated"
+    OPERATOR_RETRY = "operator_retry"
+    OPERATOR_COMPENSATE = "operator_compensate"
+    OPERATOR_RETRY_COMPENSATION = "operator_retry_compensation"
+    OPERATOR_SKIP_STEP = "operator_skip_step"
+    OPERATOR_COMPENSATION_DONE = "operator_compensation_done"
+    OPERATOR_RESOLVE = "operator_resolve"
+
+
+class AttentionCode(StrEnum):
+    """Why a saga is stuck, for machines (the attention reason says it for people)."""
+
+    RETRIES_EXHAUSTED = "retries_exhausted"  # a step past the pivot ran out of retries
+    COMPENSATION_FAILED = "compensation_failed"  # a compensation ran out of retries
+    WORKER_LOST = "worker_lost"  # a step (or compensation) killed its worker every time
+    OVERDUE = "overdue"  # a choreographed saga's next event did not come
+    SUPERVISOR = "supervisor"  # the supervisor gave up on a failure report
+
+
+# The actor of a timeline event (SagaEvent.Actor holds the same values for the database).
+SYSTEM, SERVICE, OPERATOR = "system", "service", "operator"
