@@ -169,6 +169,9 @@ SAGAOPS_FAULTS_FROM_REDIS = env_bool("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
 # If a new saga's first advance task is lost (broker down or flushed), its timer starts it
 # after this many seconds; a duplicate advance is harmless, so keep it short.
 SAGAOPS_START_GRACE = float(os.environ.get("SAGAOPS_START_GRACE", "15"))
+# How long an executor's Redis lock on a saga lives (seconds). A worker killed mid-run leaves its
+# lock behind: the saga's next executor waits this long before it can take over.
+SAGAOPS_LOCK_TTL = float(os.environ.get("SAGAOPS_LOCK_TTL", "15"))
 # How long a finished saga's Redis mirror is kept (seconds).
 SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
 # A running/compensating saga with no progress for longer than this is shown as stuck (seconds).

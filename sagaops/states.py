@@ -49,7 +49,8 @@ STEP_MOVES: dict[str, frozenset[str]] = {
     T.PENDING: frozenset(
         {T.PENDING, T.RUNNING, T.SUCCEEDED, T.FAILED, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}
     ),
-    T.RUNNING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED, T.WAITING}),
+    # running -> running: a local step claimed by an executor that died is claimed again
+    T.RUNNING: frozenset({T.RUNNING, T.PENDING, T.SUCCEEDED, T.FAILED, T.WAITING}),
     T.WAITING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED}),
     T.SUCCEEDED: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # a failed step is retried forward or skipped by an operator, or compensated if it timed out

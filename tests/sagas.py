@@ -5,7 +5,12 @@ behaves as the saga's payload tells it to:
      "comp": {"a": "always" | "transient:N"}}                           # compensation
 """
 
+import json
+import os
+import signal
 import time
+
+from django.db import connection
 
 from sagaops.definitions import RetryPolicy, SagaDefinition, Step, StepContext, register
 from sagaops.redis import get_redis
@@ -107,6 +112,88 @@ blocking_flow = register(
             Step("a", action, retry=FAST),
             Step("slow", block_first_attempt, kind="remote", retry=FAST, timeout=30),
             Step("z", action, retry=FAST),
+        ],
+    )
+)
+
+
+# --- sagas for the engine's regression tests (tests/reliability/test_engine_rules.py) ---
+
+
+def kill_worker_unless_in(ctx: StepContext) -> dict:
+    """Kills the process it runs in (as an OOM kill or a segfault would), except the test's own."""
+    get_redis().rpush(f"test:calls:{ctx.saga_id}", f"{ctx.step}:{ctx.attempt}")
+    if os.getpid() != ctx.payload["test_pid"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {}
+
+
+def refuse(ctx: StepContext) -> dict:
+    raise BusinessError(f"{ctx.step} refused")
+
+
+def remember_results(ctx: StepContext) -> dict:
+    """A compensation that records what it was given, failing on its first attempt."""
+    get_redis().rpush(f"test:seen:{ctx.saga_id}", json.dumps({"attempt": ctx.attempt, "results": ctx.results}))
+    if ctx.attempt == 1:
+        raise TransientError("the participant blinked")
+    return {}
+
+
+def sleep_in_the_database(ctx: StepContext) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(3)")
+    return {}
+
+
+ONCE = RetryPolicy(max_attempts=1)
+SLOW_RETRY = RetryPolicy(max_attempts=3, initial_delay=60, backoff=1.0, jitter=0)
+
+crash_flow = register(
+    SagaDefinition(
+        name="test.crash",
+        steps=[
+            Step("first", action, retry=FAST),
+            Step("boom", kill_worker_unless_in, retry=FAST),
+        ],
+    )
+)
+
+crash_compensation_flow = register(
+    SagaDefinition(
+        name="test.crash_compensation",
+        steps=[
+            Step("reserve", action, compensation=kill_worker_unless_in, compensation_retry=FAST_COMP),
+            Step("refused", refuse, retry=FAST),
+        ],
+    )
+)
+
+compensation_results_flow = register(
+    SagaDefinition(
+        name="test.compensation_results",
+        steps=[
+            Step("a", action),
+            Step("b", action, compensation=remember_results, kind="remote", compensation_retry=FAST_COMP),
+            Step("refused", refuse, retry=FAST),
+        ],
+    )
+)
+
+query_timeout_flow = register(
+    SagaDefinition(
+        name="test.query_timeout",
+        steps=[Step("a", action), Step("slow_query", sleep_in_the_database, retry=ONCE, timeout=0.5)],
+    )
+)
+
+# An async step whose retry waits a minute: a late callback finds it pending between attempts.
+late_callback_flow = register(
+    SagaDefinition(
+        name="test.late_callback",
+        steps=[
+            Step("wait", send_command, compensation=compensation, kind="async", retry=SLOW_RETRY, timeout=0.5),
+            Step("done", action, retry=FAST),
         ],
     )
 )

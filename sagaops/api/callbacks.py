@@ -1,7 +1,8 @@
 """Callbacks of async steps: the service that was sent a command reports how it went.
 
 The first callback is accepted with 202 (the saga moves on in a worker); a repeated identical
-one gets 200 and changes nothing; a callback for a step that is not waiting gets 409.
+one (or a failure of an attempt already settled) gets 200 and changes nothing; a callback for a
+step that is not waiting gets 409. What a callback may do is decided by `sagaops.rules.callbacks`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from sagaops.api.selectors import saga_document_from_db
 from sagaops.api.serializers import SagaDetailOutput
 from sagaops.models import Saga
 from sagaops.services import step_complete, step_fail
+
+# The attempt the callback answers (`ctx.attempt` of the action that sent the command). With it,
+# a replayed or late failure of an earlier attempt changes nothing, and a late success is adopted.
+ATTEMPT = serializers.IntegerField(
+    min_value=1, max_value=10_000, required=False, help_text="the attempt this callback answers (ctx.attempt)"
+)
 
 
 class CallbackOutput(serializers.Serializer):
@@ -44,15 +51,14 @@ def _actor(request) -> str:
 class StepCompleteApi(APIView):
     class InputSerializer(serializers.Serializer):
         result = serializers.JSONField(allow_null=True)
+        attempt = ATTEMPT
 
     @extend_schema(request=InputSerializer, responses={202: CallbackOutput, 200: CallbackOutput})
     def post(self, request, saga_id, step):
         _authorize(request, saga_id, step)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = step_complete(
-            saga_id=saga_id, step_name=step, result=data.validated_data["result"], actor=_actor(request)
-        )
+        outcome = step_complete(saga_id=saga_id, step_name=step, actor=_actor(request), **data.validated_data)
         return _answer(saga_id, outcome)
 
 
@@ -60,6 +66,7 @@ class StepFailApi(APIView):
     class InputSerializer(serializers.Serializer):
         error = serializers.CharField(max_length=2000)
         retryable = serializers.BooleanField(default=True)
+        attempt = ATTEMPT
 
     @extend_schema(request=InputSerializer, responses={202: CallbackOutput, 200: CallbackOutput})
     def post(self, request, saga_id, step):

@@ -15,6 +15,9 @@ class Move:
     index: int | None = None
     until: datetime | None = None
     reason: str = ""
+    # Run this local step in a transaction of its own, not with the ready steps after it: it is
+    # run again after a lost worker, and a crash of the next one must not be blamed on it.
+    alone: bool = False
 
 
 IDLE = Move(MoveKind.IDLE)

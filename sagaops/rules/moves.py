@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sagaops.definitions import SagaDefinition
+from sagaops.definitions import SagaDefinition, Step
 from sagaops.rules.change import IDLE, Move
 from sagaops.rules.kinds import MoveKind
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
@@ -71,19 +71,25 @@ def _forward_move(definition, steps, deadline, now, exclusive) -> Move:
     step = next((s for s in steps if s.status not in DONE_FORWARD), None)
     if step is None:
         return Move(MoveKind.COMPLETE)
-    move = _forward_step_move(step, definition.steps[step.index].kind == "local" and exclusive, now)
+    move = _forward_step_move(step, definition.steps[step.index], exclusive, now)
     if move.kind == MoveKind.WAIT and watch_deadline:
         return Move(MoveKind.WAIT, until=min(move.until, deadline))
     return move
 
 
-def _forward_step_move(step: StepState, orphaned_if_claimed: bool, now: datetime) -> Move:
+def _forward_step_move(step: StepState, spec: Step, exclusive: bool, now: datetime) -> Move:
     if step.status == T.PENDING:
         if step.next_attempt_at is not None and step.next_attempt_at > now:
             return Move(MoveKind.WAIT, until=step.next_attempt_at)
         return Move(MoveKind.RUN, index=step.index)
     if step.status in IN_FLIGHT:
-        if orphaned_if_claimed or step.lease_expires_at is None or step.lease_expires_at <= now:
+        if exclusive and spec.kind == "local" and step.status == T.RUNNING:
+            # A claim left by an executor that died: its run was rolled back whole. Run this step
+            # again, alone, so that a crash in a later step of that run is counted on that step.
+            if step.attempts < spec.retry.max_attempts:
+                return Move(MoveKind.RUN, index=step.index, alone=True)
+            return Move(MoveKind.EXPIRE, index=step.index)
+        if step.lease_expires_at is None or step.lease_expires_at <= now:
             return Move(MoveKind.EXPIRE, index=step.index)
         return Move(MoveKind.WAIT, until=step.lease_expires_at)
     return IDLE  # failed: only an operator moves it on

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
 from django.db.transaction import TransactionManagementError
@@ -34,7 +35,6 @@ from sagaops.timeouts import step_timeout
 log = logging.getLogger(__name__)
 
 MAX_MOVES_PER_RUN = 200
-LOCK_TTL_SECONDS = 15.0
 LOCK_BUSY_RETRY = timedelta(seconds=1)
 UNKNOWN_TYPE_RETRY = timedelta(seconds=30)
 # A run of local steps commits once; it stays open at most this long, so progress shows up.
@@ -81,7 +81,7 @@ def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
 def _lock(saga: Saga) -> str | bool | None:
     """The Redis lock is only a fast path in front of the fence: without Redis, go on unlocked."""
     try:
-        token = mirror.lock_acquire(saga.pk, LOCK_TTL_SECONDS)
+        token = mirror.lock_acquire(saga.pk, settings.SAGAOPS_LOCK_TTL)
     except redis.RedisError:
         return None
     if token is None:
@@ -162,7 +162,7 @@ class Executor:
         if move.kind == MoveKind.START_COMPENSATION:
             self.write(rules.on_turn_back(self.steps, move.reason, now=now))
         elif move.kind == MoveKind.RUN:
-            self.run_step(step)
+            self.run_step(step, alone=move.alone)
         elif move.kind == MoveKind.EXPIRE:
             self.write(rules.on_lease_expired(self.saga, self.definition, self.steps, step, now=now))
         elif move.kind == MoveKind.COMPENSATE:
@@ -209,11 +209,11 @@ class Executor:
 
     # --- forward ---
 
-    def run_step(self, step: SagaStep) -> None:
+    def run_step(self, step: SagaStep, *, alone: bool = False) -> None:
         """Claim the attempt in its own commit (counted even if the worker dies), then run it."""
         self.write(rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now()))
         if self.step_def(step).kind == "local":
-            self.run_local_run(step)
+            self.run_local_run(step, alone=alone)
         else:
             self.run_remote(step)
 
@@ -236,7 +236,7 @@ class Executor:
                 )
             )
 
-    def run_local_run(self, claimed: SagaStep) -> None:
+    def run_local_run(self, claimed: SagaStep, *, alone: bool) -> None:
         """Run the claimed local step and the ready local steps after it in one transaction.
 
         Their effects live in this database, so one commit for the run keeps each exactly once (a
@@ -248,7 +248,7 @@ class Executor:
             with transaction.atomic():
                 self.run_events = []
                 try:
-                    self.run_locals(claimed)
+                    self.run_locals(claimed, alone=alone)
                     # The run commits once: mirror its final state and all its events once.
                     transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
                 finally:
@@ -266,11 +266,11 @@ class Executor:
                 attempts += 1
             self.write(self.failed(culprit, self.step_error or error, attempts=attempts))
 
-    def run_locals(self, claimed: SagaStep) -> None:
+    def run_locals(self, claimed: SagaStep, *, alone: bool) -> None:
         opened = time.monotonic()
         self.run_local(claimed, attempt=claimed.attempts)
         move = self.next_move()
-        while self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
+        while not alone and self.is_local_run(move) and time.monotonic() - opened < LOCAL_RUN_SECONDS:
             step = self.steps[move.index]
             with step_scope(self.saga, self.steps, move):
                 self.run_local(step, attempt=step.attempts + 1)
