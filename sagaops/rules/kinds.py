@@ -37,6 +37,15 @@ class EventKind(StrEnum):
     OPERATOR_SKIP_STEP = "operator_skip_step"
     OPERATOR_COMPENSATION_DONE = "operator_compensation_done"
     OPERATOR_RESOLVE = "operator_resolve"
+    # choreographed sagas: what the tracker records of the services' events
+    EVENT_RECEIVED = "event_received"
+    RESUMED = "resumed"
+    FAILURE_REPORTED = "failure_reported"
+    RETRY_REQUESTED = "retry_requested"
+    COMPENSATION_REQUESTED = "compensation_requested"
+    COMPENSATION_ATTEMPT_FAILED = "compensation_attempt_failed"
+    COMMAND_DONE = "command_done"
+    SUPERVISOR_STUCK = "supervisor_stuck"
 
 
 class AttentionCode(StrEnum):

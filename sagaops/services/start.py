@@ -14,7 +14,7 @@ from django.utils import timezone
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
-from sagaops.rules import Event
+from sagaops.rules import Event, EventKind
 from sagaops.services.transitions import after_commit, event_row
 from sagaops.states import SagaStatus
 
@@ -75,7 +75,7 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
     SagaStep.objects.bulk_create(
         [SagaStep(saga=saga, index=i, name=step.name) for i, step in enumerate(definition.steps)]
     )
-    event = Event("saga_started", detail={"definition_version": definition.version})
+    event = Event(EventKind.SAGA_STARTED, detail={"definition_version": definition.version})
     SagaEvent.objects.bulk_create([event_row(saga, event, saga.version)])
     transaction.on_commit(lambda: after_commit(saga, [event], enqueue_advance=True))
     return saga

@@ -19,7 +19,7 @@ from sagaops.choreography.bus import ANY, COMMAND_DONE, COMMAND_FAILED, BusEvent
 from sagaops.choreography.flows import Flow, flow_for, flow_types, flows
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
-from sagaops.rules import Event
+from sagaops.rules import Event, EventKind
 from sagaops.services import saga_start
 from sagaops.services.transitions import transition
 from sagaops.states import FINISHED_SAGA_STATUSES, SagaStatus, StepStatus
@@ -109,23 +109,25 @@ class Tracking:
         elif kind == COMMAND_FAILED:
             p = self.event.payload
             step = self._step_of(p.get("command", ""))
-            self.write(events=[self.ev("compensation_attempt_failed", step.name if step else "", **_brief(p))])
+            self.write(events=[self.ev(EventKind.COMPENSATION_ATTEMPT_FAILED, step.name if step else "", **_brief(p))])
         elif kind in bus.commands():
             self.command_requested(kind, self.event.payload)
         else:
-            self.write(events=[self.ev("event_received")])
+            self.write(events=[self.ev(EventKind.EVENT_RECEIVED)])
 
     # --- forward ---
 
     def forward(self, step: SagaStep) -> None:
         if step.status not in NOT_DONE:
-            self.write(events=[self.ev("event_received", step.name, duplicate=True)])
+            self.write(events=[self.ev(EventKind.EVENT_RECEIVED, step.name, duplicate=True)])
             return
         if self.saga.status == SagaStatus.STUCK:
-            self.write(saga_changes={"status": SagaStatus.RUNNING, "attention_reason": ""}, events=[self.ev("resumed")])
+            self.write(
+                saga_changes={"status": SagaStatus.RUNNING, "attention_reason": ""}, events=[self.ev(EventKind.RESUMED)]
+            )
         now = timezone.now()
         saga_changes: dict[str, Any] = {"current_step": step.index, "wake_at": None}
-        events = [self.ev("step_succeeded", step.name)]
+        events = [self.ev(EventKind.STEP_SUCCEEDED, step.name)]
         if self.saga.status == SagaStatus.PENDING:
             saga_changes["status"] = SagaStatus.RUNNING
         others_done = all(s.status == StepStatus.SUCCEEDED for s in self.steps.values() if s.pk != step.pk)
@@ -133,7 +135,7 @@ class Tracking:
             if self.saga.status == SagaStatus.PENDING:  # pending -> completed is not a move
                 self.write(saga_changes={"status": SagaStatus.RUNNING})
             saga_changes.update(status=SagaStatus.COMPLETED, finished_at=now)
-            events.append(self.ev("saga_completed"))
+            events.append(self.ev(EventKind.SAGA_COMPLETED))
         step_changes = {"status": StepStatus.SUCCEEDED, "started_at": step.started_at or now, "finished_at": now}
         step_changes["result"] = {"event": self.event.type, "event_id": self.event.event_id}
         self.write(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
@@ -142,9 +144,9 @@ class Tracking:
 
     def planned(self, p: dict) -> None:
         step = self.steps.get(p.get("step") or "")
-        reported = self.ev("failure_reported", step.name if step else "", **_brief(p))
+        reported = self.ev(EventKind.FAILURE_REPORTED, step.name if step else "", **_brief(p))
         if p.get("action") != "compensate":
-            self.write(events=[reported, self.ev("retry_requested", step.name if step else "", **_brief(p))])
+            self.write(events=[reported, self.ev(EventKind.RETRY_REQUESTED, step.name if step else "", **_brief(p))])
             return
         pending = {**pending_commands(self.saga), **{str(r["request_id"]): r["command"] for r in p["requests"]}}
         saga_changes: dict[str, Any] = {"context": _with_pending(self.saga, pending), "wake_at": None}
@@ -152,12 +154,12 @@ class Tracking:
         if self.saga.status in (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.STUCK):
             reason = f"{p.get('service')} reported {p.get('code')}"
             saga_changes.update(status=SagaStatus.COMPENSATING, last_error=reason[:2000], attention_reason="")
-            events.append(self.ev("compensation_started", reason=reason))
+            events.append(self.ev(EventKind.COMPENSATION_STARTED, reason=reason))
         failed = step is not None and step.status in NOT_DONE
         step_changes = {"status": StepStatus.FAILED, "finished_at": timezone.now()} if failed else {}
         if failed:
             step_changes["last_error"] = f"{p.get('service')}: {p.get('code')}"
-            events.insert(0, self.ev("step_failed", step.name, **_brief(p)))
+            events.insert(0, self.ev(EventKind.STEP_FAILED, step.name, **_brief(p)))
         self.write(saga_changes=saga_changes, step=step if failed else None, step_changes=step_changes, events=events)
         if not pending and self.saga.status == SagaStatus.COMPENSATING:
             self._compensated()
@@ -169,7 +171,11 @@ class Tracking:
     def command_requested(self, command: str, p: dict) -> None:
         step = self._step_of(command)
         undoing = step is not None and command in self.flow.step(step.name).undo
-        events = [self.ev("compensation_requested" if undoing else "retry_requested", step.name if step else "")]
+        events = [
+            self.ev(
+                EventKind.COMPENSATION_REQUESTED if undoing else EventKind.RETRY_REQUESTED, step.name if step else ""
+            )
+        ]
         events[0].detail.update(command=command, attempt=p.get("attempt"), request_id=p.get("request_id"))
         if undoing and step.status in (StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.COMPENSATION_FAILED):
             step_changes = {"status": StepStatus.COMPENSATING}
@@ -189,24 +195,26 @@ class Tracking:
         if undoing and not still_undoing and step.status in UNDOABLE:
             now = timezone.now()
             step_changes = {"status": StepStatus.COMPENSATED, "finished_at": now}
-            events = [self.ev("step_compensated", step.name, command=command)]
+            events = [self.ev(EventKind.STEP_COMPENSATED, step.name, command=command)]
             self.write(saga_changes=saga_changes, step=step, step_changes=step_changes, events=events)
         else:
-            events = [self.ev("command_done", step.name if step else "", command=command)]
+            events = [self.ev(EventKind.COMMAND_DONE, step.name if step else "", command=command)]
             self.write(saga_changes=saga_changes, events=events)
         if not pending and self.saga.status == SagaStatus.COMPENSATING:
             self._compensated()
 
     def _compensated(self) -> None:
         changes = {"status": SagaStatus.COMPENSATED, "finished_at": timezone.now(), "wake_at": None}
-        self.write(saga_changes=changes, events=[self.ev("saga_compensated")])
+        self.write(saga_changes=changes, events=[self.ev(EventKind.SAGA_COMPENSATED)])
 
     def stuck(self, p: dict) -> None:
         reason = p.get("reason", "the supervisor gave up")
         step = self._step_of(p.get("command") or "") or self.steps.get(p.get("step") or "")
-        events = [self.ev("failure_reported", step.name if step else "", **_brief(p))] if p.get("no_rule") else []
+        events = (
+            [self.ev(EventKind.FAILURE_REPORTED, step.name if step else "", **_brief(p))] if p.get("no_rule") else []
+        )
         if self.saga.status in FINISHED_SAGA_STATUSES:
-            self.write(events=[*events, self.ev("supervisor_stuck", reason=reason)])
+            self.write(events=[*events, self.ev(EventKind.SUPERVISOR_STUCK, reason=reason)])
             return
         if self.saga.status == SagaStatus.PENDING:
             self.write(saga_changes={"status": SagaStatus.RUNNING})
@@ -214,7 +222,7 @@ class Tracking:
         step_changes = {"status": StepStatus.COMPENSATION_FAILED, "last_error": reason[:2000]} if failed_comp else {}
         saga_changes = {"status": SagaStatus.STUCK, "attention_reason": reason, "last_error": reason[:2000]}
         saga_changes["wake_at"] = None
-        events.append(self.ev("saga_stuck", step.name if step else "", reason=reason))
+        events.append(self.ev(EventKind.SAGA_STUCK, step.name if step else "", reason=reason))
         self.write(
             saga_changes=saga_changes, step=step if failed_comp else None, step_changes=step_changes, events=events
         )
@@ -270,5 +278,5 @@ def _mark_overdue(saga: Saga, now: datetime) -> None:
     transition(
         saga,
         saga_changes={"status": SagaStatus.STUCK, "attention_reason": reason, "wake_at": None},
-        events=[Event("saga_stuck", detail={"reason": reason, "overdue_since": since.isoformat()})],
+        events=[Event(EventKind.SAGA_STUCK, detail={"reason": reason, "overdue_since": since.isoformat()})],
     )
