@@ -43,10 +43,16 @@ def error_code(error: BaseException) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
+# The request field a participant's malformed-input refusal is about.
+REFUSED_FIELDS = {"invalid_amount": "amount", "invalid_items": "items", "invalid_quantity": "items"}
+
+
 def business_error_response(error: Exception, status_code: int) -> Response:
     """A participant's refusal, with enough to rebuild the same exception on the caller's side."""
     args = [a if isinstance(a, str | int | float | bool | type(None)) else str(a) for a in error.args]
-    return Response(error_body(str(error), code=error_code(error), args=args), status=status_code)
+    code = error_code(error)
+    field = {"field": REFUSED_FIELDS[code]} if code in REFUSED_FIELDS else {}
+    return Response(error_body(str(error), code=code, args=args, **field), status=status_code)
 
 
 def _domain_response(error: Exception) -> Response | None:
