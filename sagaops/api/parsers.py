@@ -13,8 +13,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
-# Deep enough for any real payload, far below the interpreter's recursion limit.
-MAX_DEPTH = 32
+from sagaops.storable import MAX_DEPTH, storable_problem
 
 
 class RequestTooLarge(APIException):
@@ -42,37 +41,3 @@ class LimitedJSONParser(JSONParser):
             where, message = problem
             raise ValidationError({where: [message]})
         return data
-
-
-def _string_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return "must not contain NUL (\\u0000) characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must not contain lone surrogates (e.g. \\ud800): it is not valid Unicode"
-    return None
-
-
-def storable_problem(data, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:
-    """(path, message) of the first value PostgreSQL cannot store, or None. Iterative: a body
-    nested thousands deep must not exhaust the stack here either."""
-    pending: list[tuple[str, object, int]] = [("", data, 0)]
-    while pending:
-        path, value, depth = pending.pop()
-        if depth > max_depth:
-            return path or "body", f"nested deeper than {max_depth} levels"
-        if isinstance(value, str):
-            message = _string_problem(value)
-            if message is not None:
-                return path or "body", message
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                message = _string_problem(key)
-                child = f"{path}.{key}" if path else key
-                if message is not None:
-                    return path or "body", f"key {message}"
-                pending.append((child, item, depth + 1))
-        elif isinstance(value, list):
-            pending.extend((f"{path}[{i}]", item, depth + 1) for i, item in enumerate(value))
-    return None
