@@ -294,6 +294,11 @@ SAGAOPS_ALERT_RATE_WINDOW = int(os.environ.get("SAGAOPS_ALERT_RATE_WINDOW", "300
 SAGAOPS_ALERT_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_ALERT_MAX_ATTEMPTS", "5"))
 SAGAOPS_ALERT_RETRY_DELAY = float(os.environ.get("SAGAOPS_ALERT_RETRY_DELAY", "5"))
 SAGAOPS_ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("SAGAOPS_ALERT_WEBHOOK_TIMEOUT", "5"))
+# Private networks alert webhooks may reach anyway (comma-separated CIDRs, e.g. "10.20.0.0/16");
+# by default a webhook to a loopback, link-local or private address is refused.
+SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
 # The periodic check alerts sagas that became stuck within this many hours but were never alerted.
 SAGAOPS_ALERT_CATCH_UP_HOURS = int(os.environ.get("SAGAOPS_ALERT_CATCH_UP_HOURS", "24"))
 
