@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -104,3 +105,19 @@ def exception_handler(error: Exception, context: dict) -> Response:
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """The catch-all under /api/: an unknown path is a JSON 404, never Django's HTML page."""
     return JsonResponse(error_body(f"no API endpoint at {request.path}"), status=404)
+
+
+def _django_error(request, status: int, message: str, default_view, **kwargs):
+    """Django's own error pages (a bad Host header, an error outside a DRF view): JSON under
+    /api/, the usual HTML page for the console."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(message), status=status)
+    return default_view(request, **kwargs)
+
+
+def bad_request(request, exception=None):
+    return _django_error(request, 400, "bad request", defaults.bad_request, exception=exception)
+
+
+def server_error(request):
+    return _django_error(request, 500, "internal error; it was logged", defaults.server_error)

@@ -140,3 +140,10 @@ def test_a_refusal_by_a_participant_names_the_field(participant, catalog):
     assert response.status_code == 422
     assert (response.json()["code"], response.json()["field"]) == ("invalid_quantity", "items")
     assert not SagaEvent.objects.exists()
+
+
+def test_a_bad_host_header_under_the_api_is_a_json_400(client):
+    response = client.get("/api/sagas/", HTTP_HOST="evil.example.com")
+
+    assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+    assert response.json() == {"error": "bad request"}
