@@ -132,3 +132,26 @@ def test_sagaops_token_issues_a_users_token_and_revokes_it():
 def test_sagaops_token_refuses_an_unknown_user():
     with pytest.raises(CommandError, match="no user"):
         run("sagaops_token", "ghost")
+
+
+def test_the_upgrade_keeps_old_plaintext_tokens_working_and_stores_only_their_digest():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module("sagaops.migrations.0006_ownership")
+    user = User.objects.create_user("service:legacy")
+    old_key = "0123456789abcdef0123456789abcdef01234567"  # a DRF authtoken key
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {migration.PLAINTEXT_TABLE} (key varchar(40) PRIMARY KEY, user_id integer)")
+        cursor.execute(f"INSERT INTO {migration.PLAINTEXT_TABLE} VALUES (%s, %s)", [old_key, user.pk])
+
+    with connection.schema_editor() as editor:
+        migration.hash_plaintext_tokens(apps, editor)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {migration.PLAINTEXT_TABLE}")
+        assert cursor.fetchone() == (0,)
+    assert old_key not in AuthToken.objects.get(user=user).digest
+    assert token_client(old_key).get("/api/sagas/").status_code == 403  # authenticated: a user without permission
