@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
+from sagaops.api.fields import StrictCharField
 from sagaops.api.permissions import HasDjangoPermission
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class ReservationReserveApi(APIView):
     required_permission = "inventory.add_reservation"
 
     class InputSerializer(serializers.Serializer):
-        reference = serializers.CharField(max_length=255)
+        reference = StrictCharField(max_length=255)
         # Checked by the service, which refuses bad items with 422 and a code (a business error).
         items = serializers.ListField(child=serializers.DictField(), max_length=200)
 

@@ -7,10 +7,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.exceptions import OrderNotFound
 from orders.selectors import order_get
-from orders.services import CHECKOUT_MODES, checkout_saga_type, order_place
-from sagaops.api.idempotency import idempotency_key
-from sagaops.api.permissions import require_may_start
+from orders.services import CHECKOUT_MODES, MAX_QUANTITY, checkout_saga_type, order_place
+from sagaops.api.fields import StrictCharField, StrictIntegerField
+from sagaops.api.idempotency import scoped_idempotency_key
+from sagaops.api.permissions import readable_sagas, require_may_start
 from sagaops.api.sagas import IDEMPOTENCY_HEADER
 from sagaops.api.serializers import SagaLinkOutput, saga_link
 from sagaops.selectors import saga_status
@@ -19,8 +21,9 @@ CORRELATION_HEADER = OpenApiParameter("X-Correlation-ID", str, OpenApiParameter.
 
 
 class OrderItemInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    sku = StrictCharField(max_length=64)
+    # The limit holds per product: order_place refuses duplicate lines that add up to more.
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class OrderSummaryOutput(serializers.Serializer):
@@ -39,9 +42,9 @@ def _saga_link(request, saga_id) -> dict | None:
 
 class OrderPlaceApi(APIView):
     class InputSerializer(serializers.Serializer):
-        customer = serializers.CharField(max_length=200)
+        customer = StrictCharField(max_length=200)
         items = serializers.ListField(child=OrderItemInput(), min_length=1, max_length=200)
-        coupon = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+        coupon = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
         # Default: settings.SAGAOPS_CHECKOUT_MODE.
         mode = serializers.ChoiceField(choices=list(CHECKOUT_MODES), required=False)
 
@@ -58,8 +61,9 @@ class OrderPlaceApi(APIView):
         require_may_start(request.user, checkout_saga_type(data.validated_data.get("mode")))
         order, saga = order_place(
             **data.validated_data,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=scoped_idempotency_key(request),
             correlation_id=request.headers.get("X-Correlation-ID", "")[:200],
+            started_by=request.user,
         )
         body = {"order": order, "saga": saga_link(request, saga.pk, saga.status)}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
@@ -85,7 +89,10 @@ class OrderDetailApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, order_id):
+        """An order is its checkout saga's: a service reads the orders it placed, an operator all."""
         order = order_get(order_id=order_id)
+        if order.saga_id is None or not readable_sagas(request.user).filter(pk=order.saga_id).exists():
+            raise OrderNotFound(order_id)
         body = {
             "id": order.pk,
             "customer": order.customer,

@@ -6,6 +6,7 @@ Only the public API of sagaops.choreography is used (the bus and the flow regist
 
 from orders.exceptions import BUSINESS_ERRORS, OrderStateError
 from orders.models import Order
+from orders.schemas import CheckoutPayload
 from orders.services import CHECKOUT_CHOREOGRAPHED, checkout_payload, order_cancel, order_confirm, order_notify
 from sagaops.choreography.bus import BusEvent, command, handles, publish, report_failure
 from sagaops.choreography.flows import Expect, Flow, register_flow
@@ -28,6 +29,7 @@ checkout = register_flow(
             Expect("notify_customer", event="CustomerNotified", service=SERVICE),
         ),
         description="Place an order by events: inventory reserves, payments charge, orders confirm and notify.",
+        payload_schema=CheckoutPayload,
     )
 )
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from inventory.exceptions import BUSINESS_ERRORS as INVENTORY_FAILURES
 from orders import steps
 from orders.exceptions import BUSINESS_ERRORS as ORDER_FAILURES
+from orders.schemas import CheckoutPayload
 from payments.exceptions import BUSINESS_ERRORS as PAYMENT_FAILURES
 from sagaops.definitions import RetryPolicy, SagaDefinition, Step, register
 
@@ -25,6 +26,7 @@ checkout = register(
         version=1,
         timeout=timedelta(minutes=10),
         description="Place an order: reserve stock, charge the customer, confirm, notify.",
+        payload_schema=CheckoutPayload,
         steps=[
             # The order row is written with the saga, so a saga that turns back cancels it even if
             # this step never ran (always_compensate).

@@ -65,6 +65,9 @@ def _request_validate(*, customer: Any, items: Any, coupon: Any) -> _Request:
     for index, item in enumerate(items):
         sku, quantity = _item_validate(index, item)
         lines[sku] = lines.get(sku, 0) + quantity
+        # The limit is per product, so it holds across duplicate lines of one sku too.
+        if lines[sku] > MAX_QUANTITY:
+            raise InvalidOrder(f"items[{index}].quantity", f"at most {MAX_QUANTITY} of {sku} per order in all lines")
     return _Request(customer=customer.strip(), lines=lines, coupon=(coupon or "").strip())
 
 
@@ -141,6 +144,7 @@ def _order_with_saga(
     idempotency_key: str | None,
     correlation_id: str,
     saga_type: str = CHECKOUT_SAGA,
+    started_by=None,
 ) -> tuple[Order, Saga]:
     from sagaops.services import saga_start
 
@@ -152,6 +156,7 @@ def _order_with_saga(
             payload=checkout_payload(order),
             idempotency_key=idempotency_key,
             correlation_id=correlation_id or f"order:{order.pk}",
+            started_by=started_by,
         )
         order.saga_id = saga.id
         order.save(update_fields=["saga_id", "updated"])
@@ -170,11 +175,13 @@ def order_place(
     idempotency_key: str | None = None,
     correlation_id: str = "",
     mode: str | None = None,
+    started_by=None,
 ) -> tuple[Order, Saga]:
     """Create a pending order priced from the catalog and start its checkout saga, atomically.
 
     `mode` "orchestrated" (the engine runs order.checkout) or "choreographed" (the services react
     to OrderCreated, see orders/events.py); default settings.SAGAOPS_CHECKOUT_MODE.
+    `started_by` (the API principal) owns the saga and so the order: it alone reads them back.
 
     Raises InvalidOrder (a ValueError naming the field) for bad input. A replayed
     idempotency key returns the original order and saga; a different request under the same
@@ -189,7 +196,7 @@ def order_place(
             return _order_replay(existing, request, idempotency_key, correlation_id, saga_type)
     prices = _prices_lookup(request)
     try:
-        return _order_with_saga(request, prices, idempotency_key, correlation_id, saga_type)
+        return _order_with_saga(request, prices, idempotency_key, correlation_id, saga_type, started_by)
     except IntegrityError:
         # A concurrent request with the same key committed first: this one is its replay.
         existing = Order.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None

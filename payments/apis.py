@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments import services
+from sagaops.api.fields import MoneyField, StrictCharField
 from sagaops.api.permissions import HasDjangoPermission
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,11 @@ class PaymentChargeApi(APIView):
     required_permission = "payments.add_payment"
 
     class InputSerializer(serializers.Serializer):
-        reference = serializers.CharField(max_length=255)
-        customer = serializers.CharField(max_length=200)
-        # A decimal string ("12.50"); the service refuses a bad amount with 422 and a code.
-        amount = serializers.CharField(max_length=32)
-        coupon = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+        reference = StrictCharField(max_length=255)
+        customer = StrictCharField(max_length=200)
+        # A decimal string ("12.50"): "1e2", "+5", "1_000" or a JSON number are 400 naming it.
+        amount = MoneyField()
+        coupon = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
 
     @extend_schema(request=InputSerializer, responses=PaymentOutput)
     def post(self, request):

@@ -183,12 +183,14 @@ class SagaAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
+        if "\x00" in term:
+            return queryset.none(), False  # nothing holds NUL, and PostgreSQL cannot compare with it
         q = Q(correlation_id=term) | Q(idempotency_key=term)
         try:
             q |= Q(pk=uuid.UUID(term))
         except ValueError:
             pass
-        if term.isdigit():
+        if term.isascii() and term.isdigit():  # "²".isdigit() is true too, and int() refuses it
             q |= Q(context__payload__order_id=int(term)) | Q(correlation_id=f"order:{term}")
         return queryset.filter(q), False
 

@@ -11,7 +11,7 @@ class SagaopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sagaops import security  # noqa: F401  (connects the login-failure signal receivers)
+        from sagaops import security  # noqa: F401  (registers the deployment checks)
 
         # Each app that owns a business flow registers its saga definitions in `sagas.py`.
         autodiscover_modules("sagas")

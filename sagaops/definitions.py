@@ -95,6 +95,9 @@ class SagaDefinition:
     version: int = 1
     timeout: timedelta = timedelta(minutes=10)
     description: str = ""
+    # A DRF serializer class the start payload must satisfy: `POST /api/sagas/` answers 400 naming
+    # the field otherwise. None accepts any JSON object.
+    payload_schema: type | None = field(default=None, compare=False)
     # Choreographed: services run the steps by reacting to events (sagaops.choreography tracks
     # them); the executor never runs them, and force compensation calls `on_force_compensate`.
     choreographed: bool = False

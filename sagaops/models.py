@@ -18,6 +18,7 @@ class Saga(models.Model):
     current_step = models.PositiveIntegerField(default=0)
     # {"payload": <start payload>}; each step's result lives on its SagaStep row.
     context = models.JSONField(default=dict)
+    # Stored as "<principal id>:<client key>" by the API, so each service has its own key space.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     request_hash = models.CharField(max_length=64, blank=True, default="")
     correlation_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
@@ -31,6 +32,16 @@ class Saga(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     attention_reason = models.TextField(blank=True, default="")
+    # The API principal (a service account's user, or a person) that started it: callbacks,
+    # failure reports and reads of a service are limited to the sagas it started.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # saga_by_principal below leads with it
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -38,6 +49,8 @@ class Saga(models.Model):
             models.Index(fields=["status", "-created_at"], name="saga_by_status"),
             models.Index(fields=["type", "status", "-created_at"], name="saga_by_type_status"),
             models.Index(fields=["-created_at"], name="saga_newest_first"),
+            # A service's own sagas, newest first (GET /api/sagas/ with a service token).
+            models.Index(fields=["started_by", "-created_at"], name="saga_by_principal"),
             models.Index(
                 fields=["status", "updated_at"],
                 name="saga_stuck",
@@ -141,8 +154,9 @@ class SagaEvent(models.Model):
 class ServiceAccount(models.Model):
     """A service that calls the API with a token; it may be limited to saga types and steps.
 
-    An empty list means no limit. `steps` holds "<saga type>:<step>" (or "<saga type>:*") entries:
-    the async steps whose callbacks this service may deliver.
+    An empty `saga_types` means it may start sagas of any type. `steps` holds "<saga type>:<step>"
+    (or "<saga type>:*") grants: callbacks it may deliver for sagas that another principal started.
+    A service always may call back the sagas it started itself; without grants, only those.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sagaops_service")
@@ -160,8 +174,12 @@ class ServiceAccount(models.Model):
     def may_start(self, saga_type: str) -> bool:
         return not self.saga_types or saga_type in self.saga_types
 
-    def may_call_back(self, saga_type: str, step: str) -> bool:
-        return not self.steps or f"{saga_type}:{step}" in self.steps or f"{saga_type}:*" in self.steps
+    def is_granted(self, saga_type: str, step: str) -> bool:
+        return f"{saga_type}:{step}" in self.steps or f"{saga_type}:*" in self.steps
+
+    def is_granted_type(self, saga_type: str) -> bool:
+        """Granted any step of the type: it may report failures of such sagas."""
+        return any(grant.split(":", 1)[0] == saga_type for grant in self.steps)
 
 
 class FailureReport(models.Model):

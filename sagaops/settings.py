@@ -41,10 +41,43 @@ if not DEBUG:
     if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# An operations console session lasts a shift, not Django's two weeks.
+SESSION_COOKIE_AGE = int(float(os.environ.get("SAGAOPS_SESSION_HOURS", "8")) * 3600)
 X_FRAME_OPTIONS = "DENY"
-# Console logins: after this many failures for one user or address within the window, refuse more.
+
+# Console login throttling (django-axes): after this many failed logins for one username from one
+# address within the window, that pair is refused until the window has passed. The username is
+# normalised (sagaops.security.login_username), so " admin" and "Admin " count as "admin".
 SAGAOPS_LOGIN_FAILURE_LIMIT = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_LIMIT", "5"))
 SAGAOPS_LOGIN_FAILURE_WINDOW = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_WINDOW", "900"))
+AXES_FAILURE_LIMIT = SAGAOPS_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=SAGAOPS_LOGIN_FAILURE_WINDOW)
+# The pair, not the address alone: operators behind one proxy do not lock each other out, and a
+# stranger cannot lock an operator out of the console from elsewhere during an incident.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "sagaops.security.login_username"
+AXES_LOCKOUT_CALLABLE = "sagaops.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ONLY_ADMIN_SITE = True
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Content-Security-Policy (django-csp): no inline or foreign scripts anywhere. Inline style
+# attributes stay allowed (the console's bars and legends); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,7 +87,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "sagaops",
@@ -73,9 +108,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "sagaops.security.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sagaops.urls"
@@ -186,7 +223,7 @@ SAGAOPS_SAGA_MODULES = [m.strip() for m in os.environ.get("SAGAOPS_SAGA_MODULES"
 # own token (`manage.py sagaops_token`) or their console session.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sagaops.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -203,6 +240,15 @@ REST_FRAMEWORK = {
         "user": os.environ.get("SAGAOPS_API_RATE", "6000/min"),
         "anon": os.environ.get("SAGAOPS_API_ANON_RATE", "600/min"),
     },
+}
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; a token is shown once, when it
+# is issued, and lasts until revoked unless issued with an expiry (`--expires-days`).
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+    # Recognisable in logs and by secret scanners.
+    "TOKEN_PREFIX": "sgo_",
 }
 # Largest API request body accepted (bytes); a bigger one gets 413.
 SAGAOPS_API_MAX_BODY_BYTES = int(os.environ.get("SAGAOPS_API_MAX_BODY_BYTES", str(256 * 1024)))
@@ -237,7 +283,8 @@ SPECTACULAR_SETTINGS = {
 # before starting the processes. The default is set in the environment so Celery children inherit it.
 PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/sagaops-prometheus")
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
-# When set, GET /metrics needs "Authorization: Bearer <token>".
+# When set, GET /metrics needs "Authorization: Bearer <token>". With DJANGO_DEBUG=0 and no token,
+# /metrics answers 401 to everyone (and `check --deploy` warns): it names every saga type and queue.
 SAGAOPS_METRICS_TOKEN = os.environ.get("SAGAOPS_METRICS_TOKEN", "")
 # Redis streams whose consumer groups /metrics reports (pending, lag), comma-separated.
 SAGAOPS_METRICS_STREAMS = [s for s in os.environ.get("SAGAOPS_METRICS_STREAMS", "").split(",") if s]
@@ -250,6 +297,11 @@ SAGAOPS_ALERT_RATE_WINDOW = int(os.environ.get("SAGAOPS_ALERT_RATE_WINDOW", "300
 SAGAOPS_ALERT_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_ALERT_MAX_ATTEMPTS", "5"))
 SAGAOPS_ALERT_RETRY_DELAY = float(os.environ.get("SAGAOPS_ALERT_RETRY_DELAY", "5"))
 SAGAOPS_ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("SAGAOPS_ALERT_WEBHOOK_TIMEOUT", "5"))
+# Private networks alert webhooks may reach anyway (comma-separated CIDRs, e.g. "10.20.0.0/16");
+# by default a webhook to a loopback, link-local or private address is refused.
+SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
 # The periodic check alerts sagas that became stuck within this many hours but were never alerted.
 SAGAOPS_ALERT_CATCH_UP_HOURS = int(os.environ.get("SAGAOPS_ALERT_CATCH_UP_HOURS", "24"))
 

@@ -32,3 +32,5 @@ STATIC_ROOT = BASE_DIR / "test-output" / "static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 SAGAOPS_START_GRACE = 3
+# The alert tests' webhook receiver listens on loopback.
+SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]

@@ -1,8 +1,10 @@
 """Callbacks of async steps: the service that was sent a command reports how it went.
 
-The first callback is accepted with 202 (the saga moves on in a worker); a repeated identical
-one (or a failure of an attempt already settled) gets 200 and changes nothing; a callback for a
-step that is not waiting gets 409. What a callback may do is decided by `sagaops.rules.callbacks`.
+Only the service that started the saga, a service granted the step (`sagaops_service --steps`)
+or a person with `sagaops.change_sagastep` may call back. The first callback is accepted with
+202 (the saga moves on in a worker); a repeated identical one (or a failure of an attempt
+already settled) gets 200 and changes nothing; a callback for a step that is not waiting gets
+409. What a callback may do is decided by `sagaops.rules.callbacks`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sagaops.api.permissions import require_may_call_back
+from sagaops.api.permissions import require_may_call_back, saga_not_found
 from sagaops.api.selectors import saga_document_from_db
 from sagaops.api.serializers import SagaDetailOutput
 from sagaops.models import Saga
@@ -32,10 +34,13 @@ class CallbackOutput(serializers.Serializer):
 
 
 def _authorize(request, saga_id, step: str) -> Saga:
-    saga = Saga.objects.get(pk=saga_id)
+    """Who may call back is judged before the step is looked up: a stranger learns nothing."""
+    saga = Saga.objects.only("pk", "type", "started_by").filter(pk=saga_id).first()
+    if saga is None:
+        raise saga_not_found(saga_id)
+    require_may_call_back(request.user, saga, step)
     if not saga.steps.filter(name=step).exists():
         raise NotFound(f"saga {saga.pk} has no step {step!r}")
-    require_may_call_back(request.user, saga.type, step)
     return saga
 
 

@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -43,10 +44,16 @@ def error_code(error: BaseException) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
+# The request field a participant's malformed-input refusal is about.
+REFUSED_FIELDS = {"invalid_amount": "amount", "invalid_items": "items", "invalid_quantity": "items"}
+
+
 def business_error_response(error: Exception, status_code: int) -> Response:
     """A participant's refusal, with enough to rebuild the same exception on the caller's side."""
     args = [a if isinstance(a, str | int | float | bool | type(None)) else str(a) for a in error.args]
-    return Response(error_body(str(error), code=error_code(error), args=args), status=status_code)
+    code = error_code(error)
+    field = {"field": REFUSED_FIELDS[code]} if code in REFUSED_FIELDS else {}
+    return Response(error_body(str(error), code=code, args=args, **field), status=status_code)
 
 
 def _domain_response(error: Exception) -> Response | None:
@@ -98,3 +105,19 @@ def exception_handler(error: Exception, context: dict) -> Response:
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """The catch-all under /api/: an unknown path is a JSON 404, never Django's HTML page."""
     return JsonResponse(error_body(f"no API endpoint at {request.path}"), status=404)
+
+
+def _django_error(request, status: int, message: str, default_view, **kwargs):
+    """Django's own error pages (a bad Host header, an error outside a DRF view): JSON under
+    /api/, the usual HTML page for the console."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(message), status=status)
+    return default_view(request, **kwargs)
+
+
+def bad_request(request, exception=None):
+    return _django_error(request, 400, "bad request", defaults.bad_request, exception=exception)
+
+
+def server_error(request):
+    return _django_error(request, 500, "internal error; it was logged", defaults.server_error)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 import redis
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from sagaops.api.errors import error_body
@@ -21,16 +22,22 @@ log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 24 * 3600
 CLAIM_SECONDS = 60
-MAX_KEY_LENGTH = 200
+# The stored key is "<principal id>:<key>" in a 200-character column.
+MAX_KEY_LENGTH = 160
 
 
 def idempotency_key(request) -> str | None:
-    from rest_framework.exceptions import ValidationError
-
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > MAX_KEY_LENGTH:
         raise ValidationError({"Idempotency-Key": [f"at most {MAX_KEY_LENGTH} characters"]})
     return key
+
+
+def scoped_idempotency_key(request) -> str | None:
+    """The client's key in the caller's own key space: another service replaying (or squatting)
+    the same key neither sees nor blocks this caller's saga."""
+    key = idempotency_key(request)
+    return None if key is None else f"{request.user.pk}:{key}"
 
 
 def replayable(request, scope: str, handler: Callable[[], Response]) -> Response:

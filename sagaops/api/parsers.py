@@ -1,9 +1,19 @@
-"""Request parsing: JSON only, with a size limit."""
+"""Request parsing: JSON objects only, with a size limit and what PostgreSQL can store.
+
+Python's JSON parser accepts what the database refuses later (as a 500): a lone surrogate
+("\\ud800") cannot be encoded in UTF-8, U+0000 cannot be stored in text or jsonb, and nesting
+deep enough to exhaust the interpreter's stack raises RecursionError. Each is a 400 here, naming
+where in the body it is.
+"""
+
+from __future__ import annotations
 
 from django.conf import settings
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
+
+from sagaops.storable import MAX_DEPTH, storable_problem
 
 
 class RequestTooLarge(APIException):
@@ -20,20 +30,14 @@ class LimitedJSONParser(JSONParser):
         length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         if length > limit:
             raise RequestTooLarge(f"request body is {length} bytes; the limit is {limit}")
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels") from None
         if not isinstance(data, dict):
             raise ParseError(f"the request body must be a JSON object, not {type(data).__name__}")
-        if _holds_nul(data):
-            # PostgreSQL cannot store U+0000 in text or jsonb.
-            raise ParseError("the request body must not contain NUL (\\u0000) characters")
+        problem = storable_problem(data)
+        if problem is not None:
+            where, message = problem
+            raise ValidationError({where: [message]})
         return data
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False

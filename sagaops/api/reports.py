@@ -7,7 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sagaops.api.permissions import require_service_name
+from sagaops.api.permissions import require_may_report
+from sagaops.api.selectors import report_saga
 from sagaops.api.services import failure_report_create
 
 
@@ -30,6 +31,7 @@ class FailureReportCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        require_service_name(request.user, data.validated_data["service"])
+        values = data.validated_data
+        require_may_report(request.user, values["service"], report_saga(values["correlation_id"], values["detail"]))
         report = failure_report_create(user=request.user, **data.validated_data)
         return Response(self.OutputSerializer(report).data, status=status.HTTP_201_CREATED)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sagaops.api.idempotency import idempotency_key
-from sagaops.api.permissions import require_may_start
+from sagaops.api.idempotency import scoped_idempotency_key
+from sagaops.api.pagination import NewestFirst, Timeline
+from sagaops.api.permissions import readable_sagas, require_may_read, require_may_start
 from sagaops.api.selectors import saga_document, saga_document_from_db, saga_events, saga_list
 from sagaops.api.serializers import EventOutput, SagaDetailOutput, SagaSummaryOutput
 from sagaops.definitions import get_definition
@@ -21,22 +21,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class NewestFirst(CursorPagination):
-    ordering = "-created_at"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 500
-
-
-class Timeline(CursorPagination):
-    ordering = "id"
-    page_size = 200
-    page_size_query_param = "limit"
-    max_page_size = 1000
-
-
 class SagaListApi(APIView):
-    """GET lists sagas newest first (cursor-paginated); POST starts one."""
+    """GET lists the sagas the caller may read, newest first (cursor-paginated); POST starts one."""
 
     pagination_class = NewestFirst  # for the schema
 
@@ -57,12 +43,23 @@ class SagaListApi(APIView):
             get_definition(value)  # UnknownSagaType -> 400 naming the type
             return value
 
+        def validate(self, attrs: dict) -> dict:
+            # The definition's own schema: a payload the steps cannot use is refused here, not
+            # discovered by a worker (and the on-call) later.
+            schema = get_definition(attrs["type"]).payload_schema
+            if schema is not None:
+                payload = schema(data=attrs["payload"])
+                if not payload.is_valid():
+                    raise serializers.ValidationError({"payload": payload.errors})
+            return attrs
+
     @extend_schema(parameters=[FilterSerializer], responses=SagaSummaryOutput(many=True))
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         paginator = NewestFirst()
-        page = paginator.paginate_queryset(saga_list(filters=filters.validated_data), request, view=self)
+        sagas = saga_list(sagas=readable_sagas(request.user), filters=filters.validated_data)
+        page = paginator.paginate_queryset(sagas, request, view=self)
         return paginator.get_paginated_response(SagaSummaryOutput(page, many=True).data)
 
     @extend_schema(
@@ -77,8 +74,9 @@ class SagaListApi(APIView):
         saga, created = saga_start(
             saga_type=data.validated_data["type"],
             payload=data.validated_data["payload"],
-            idempotency_key=idempotency_key(request),
+            idempotency_key=scoped_idempotency_key(request),
             correlation_id=data.validated_data["correlation_id"],
+            started_by=request.user,
         )
         document = saga_document_from_db(saga_id=saga.pk)
         return Response(document, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -89,6 +87,7 @@ class SagaDetailApi(APIView):
 
     @extend_schema(responses=SagaDetailOutput)
     def get(self, request, saga_id):
+        require_may_read(request.user, saga_id)
         document, source = saga_document(saga_id=saga_id)
         return Response(document, headers={"X-Sagaops-Source": source})
 
@@ -105,6 +104,7 @@ class SagaEventListApi(APIView):
     @extend_schema(parameters=[FilterSerializer], responses=EventOutput(many=True))
     def get(self, request, saga_id):
         self.FilterSerializer(data=request.query_params).is_valid(raise_exception=True)
+        require_may_read(request.user, saga_id)
         paginator = Timeline()
         page = paginator.paginate_queryset(saga_events(saga_id=saga_id), request, view=self)
         return paginator.get_paginated_response(EventOutput(page, many=True).data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import redis
@@ -32,8 +33,8 @@ def document_key(saga_id) -> str:
     return f"saga:{{{saga_id}}}:doc"
 
 
-def saga_list(*, filters: dict[str, Any]) -> QuerySet[Saga]:
-    sagas = Saga.objects.all()
+def saga_list(*, sagas: QuerySet[Saga], filters: dict[str, Any]) -> QuerySet[Saga]:
+    """`sagas` is what the caller may read (permissions.readable_sagas), narrowed by the filters."""
     if filters.get("status"):
         sagas = sagas.filter(status=filters["status"])
     if filters.get("type"):
@@ -46,8 +47,22 @@ def saga_list(*, filters: dict[str, Any]) -> QuerySet[Saga]:
 
 
 def saga_events(*, saga_id) -> QuerySet[SagaEvent]:
-    Saga.objects.only("pk").get(pk=saga_id)
     return SagaEvent.objects.filter(saga_id=saga_id).select_related("user")
+
+
+def report_saga(correlation_id: str, detail: dict) -> Saga | None:
+    """The saga a failure report is about, found as the supervisor finds it (detail.saga_id, else
+    the newest saga with the correlation id)."""
+    try:
+        saga_id = uuid.UUID(str(detail.get("saga_id")))
+    except ValueError:
+        saga_id = None
+    sagas = Saga.objects.only("pk", "type", "started_by")
+    if saga_id is not None:
+        return sagas.filter(pk=saga_id).first()
+    if correlation_id:
+        return sagas.filter(correlation_id=correlation_id).order_by("-created_at").first()
+    return None
 
 
 def saga_document_from_db(*, saga_id) -> dict[str, Any]:

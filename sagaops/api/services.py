@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.db.models import QuerySet
+from knox.models import AuthToken
 
 from sagaops.models import FailureReport, ServiceAccount
 
@@ -21,24 +24,40 @@ PARTICIPANT_PERMISSIONS = {
 
 @transaction.atomic
 def service_account_create(
-    *, name: str, saga_types: list[str] = (), steps: list[str] = (), participant: list[str] = ()
-) -> tuple[ServiceAccount, str]:
-    """Create (or update the limits of) a service account; returns it and its token.
+    *,
+    name: str,
+    saga_types: list[str] | None = None,
+    steps: list[str] | None = None,
+    participant: list[str] | None = None,
+) -> tuple[ServiceAccount, str | None]:
+    """Create a service account, or change the limits it is given; returns it and its new token.
 
-    `participant` names the services whose operations it may call (inventory, payments): the
-    checkout's remote steps do, with its token.
+    A limit left None keeps what the account has (nothing, for a new one), so re-running the
+    command to rotate a token never widens or narrows what the service may do. `participant`
+    names the services whose operations it may call (inventory, payments): the checkout's remote
+    steps do, with its token. The token is returned only when one is issued (a new account).
     """
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=f"{SERVICE_USER_PREFIX}{name}")
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    account, _ = ServiceAccount.objects.update_or_create(
-        name=name, defaults={"user": user, "saga_types": sorted(set(saga_types)), "steps": sorted(set(steps))}
-    )
-    user.user_permissions.set(_permissions(participant))
-    token, _ = Token.objects.get_or_create(user=user)
-    return account, token.key
+    account, _ = ServiceAccount.objects.get_or_create(name=name, defaults={"user": user})
+    if saga_types is not None:
+        account.saga_types = sorted(set(saga_types))
+    if steps is not None:
+        account.steps = sorted(set(steps))
+    account.save(update_fields=["saga_types", "steps"])
+    if participant is not None:
+        user.user_permissions.set(_permissions(participant))
+    token = token_issue(user=user) if created or not user_tokens(user).exists() else None
+    return account, token
+
+
+def participant_grants(account: ServiceAccount) -> list[str]:
+    """The participants whose operations the account may call, from its permissions."""
+    perms = account.user.get_all_permissions()
+    return sorted(name for name, wanted in PARTICIPANT_PERMISSIONS.items() if set(wanted) <= perms)
 
 
 def _permissions(participant: list[str]) -> list[Permission]:
@@ -53,18 +72,27 @@ def _permissions(participant: list[str]) -> list[Permission]:
     ]
 
 
+def user_tokens(user) -> QuerySet[AuthToken]:
+    return AuthToken.objects.filter(user=user)
+
+
 @transaction.atomic
-def token_issue(*, user, rotate: bool = False) -> str:
-    """The user's API token (a new one with rotate: the old one stops working)."""
+def token_issue(*, user, rotate: bool = False, expires_in: timedelta | None = None) -> str:
+    """A new API token for the user; only its hash is stored, so this is the one time it is seen.
+
+    rotate: the user's other tokens stop working. expires_in: the token is refused after that long
+    (None: it lasts until revoked).
+    """
     if rotate:
-        Token.objects.filter(user=user).delete()
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+        user_tokens(user).delete()
+    _, token = AuthToken.objects.create(user=user, expiry=expires_in)
+    return token
 
 
-def token_revoke(*, user) -> bool:
-    deleted, _ = Token.objects.filter(user=user).delete()
-    return bool(deleted)
+def token_revoke(*, user) -> int:
+    """Revoke every token of the user; returns how many there were."""
+    deleted, _ = user_tokens(user).delete()
+    return deleted
 
 
 def failure_report_create(*, service: str, code: str, correlation_id: str, detail: dict, user) -> FailureReport:

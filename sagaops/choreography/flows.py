@@ -37,6 +37,8 @@ class Flow:
     expects: tuple[Expect, ...]
     description: str = ""
     timeout: timedelta = timedelta(minutes=10)
+    # The start payload's serializer (see SagaDefinition.payload_schema).
+    payload_schema: type | None = None
     _by_event: dict[str, Expect] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +88,7 @@ def register_flow(flow: Flow) -> Flow:
         timeout=flow.timeout,
         description=flow.description or f"Choreographed: {' -> '.join(e.event for e in flow.expects)}",
         choreographed=True,
+        payload_schema=flow.payload_schema,
         on_force_compensate=force_compensate,
     )
     register(definition)

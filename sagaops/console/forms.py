@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django import forms
+
+from sagaops.storable import UnstorableJSON, json_loads_storable
 
 
 class ActionForm(forms.Form):
@@ -32,9 +33,10 @@ class RetryForm(ActionForm):
         if not text:
             return None
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(f"not valid JSON: {error}") from None
+            # NaN, a lone surrogate, U+0000 or deep nesting would fail as a 500 when saved.
+            value = json_loads_storable(text)
+        except UnstorableJSON as error:
+            raise forms.ValidationError(str(error)) from None
         if not isinstance(value, dict):
             raise forms.ValidationError("the payload must be a JSON object")
         return value
@@ -51,7 +53,7 @@ class BulkForm(forms.Form):
 
     def clean_items(self):
         try:
-            items = json.loads(self.cleaned_data["items"])
+            items = json_loads_storable(self.cleaned_data["items"])
             return [{"saga": str(uuid.UUID(str(i["saga"]))), "version": int(i["version"])} for i in items]
-        except (ValueError, TypeError, KeyError, OverflowError):
+        except (ValueError, TypeError, KeyError, OverflowError):  # UnstorableJSON is a ValueError
             raise forms.ValidationError("the list of sagas was damaged; open the preview again") from None

@@ -26,6 +26,7 @@ from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
 from sagaops.models import BulkAction, Saga
 from sagaops.rules import payload_diff
+from sagaops.storable import json_loads_storable
 
 
 def _require_view(request, model_admin) -> None:
@@ -104,6 +105,10 @@ def group_preview(request, model_admin):
     """Exactly which sagas a bulk action on this failure group will touch, then the confirmation."""
     _require_view(request, model_admin)
     action = _bulk_action(request, request.GET.get("action", ""))
+    if any("\x00" in value for value in request.GET.values()):
+        # No saga's type, step or error holds NUL, and PostgreSQL cannot even compare with it.
+        model_admin.message_user(request, "That failure group does not exist (its link was damaged).", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
     signature = selectors.Signature.from_params(request.GET)
     members = selectors.group_members(signature, limit=MAX_BULK + 1)
     capped = len(members) > MAX_BULK
@@ -313,8 +318,9 @@ def _bulk_confirm(request, model_admin, action, form, items, *, step="", source=
 
 def _items_or_empty(text: str) -> list[dict]:
     try:
-        return [{"saga": str(i["saga"]), "version": int(i["version"])} for i in json.loads(text)]
-    except (ValueError, TypeError, KeyError):
+        items = json_loads_storable(text)
+        return [{"saga": str(uuid.UUID(str(i["saga"]))), "version": int(i["version"])} for i in items]
+    except (ValueError, TypeError, KeyError, OverflowError):  # UnstorableJSON is a ValueError
         return []
 
 

@@ -1,15 +1,61 @@
 """The console's alert pages: rules operators edit, and the alerts sagaops sent."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
+from sagaops.observability.alerts.targets import target_problem
 from sagaops.observability.models import AlertRule, AlertSent
+
+
+class AlertRuleForm(forms.ModelForm):
+    """The webhook secret is write-only: never rendered back, kept when left empty on an edit."""
+
+    webhook_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    webhook_secret = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Required with a webhook URL. Signs each delivery (X-Sagaops-Signature over X-Sagaops-Timestamp "
+        "and the body). Not shown again: leave empty to keep the current secret.",
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "name",
+            "kind",
+            "saga_type",
+            "threshold",
+            "enabled",
+            "email_recipients",
+            "webhook_url",
+            "webhook_secret",
+        ]
+
+    def clean_webhook_secret(self) -> str:
+        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data.get("webhook_url", "")
+        problem = target_problem(url) if url else None
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return url
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("webhook_url") and not data.get("webhook_secret"):
+            self.add_error("webhook_secret", "A webhook needs a secret: receivers must be able to verify deliveries.")
+        return data
 
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
     list_display = ["name", "kind", "saga_type", "threshold", "email_recipients", "webhook_url", "enabled", "firing"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "email_recipients", "webhook_url"]

@@ -6,7 +6,14 @@ and marks an exited worker dead for prometheus_client's multiprocess mode.
 
 import os
 
+import gunicorn.util
+
+from sagaops.http_edges import json_write_error
 from sagaops.observability import DEFAULT_MULTIPROC_DIR
+
+# gunicorn's own refusals (a request line or header too long or malformed) answer in JSON like
+# the API, not with an HTML page. Only the function is swapped; gunicorn still decides when.
+gunicorn.util.write_error = json_write_error
 
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", DEFAULT_MULTIPROC_DIR)
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)

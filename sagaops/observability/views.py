@@ -15,7 +15,8 @@ from sagaops.observability.metrics import render
 def _authorized(request) -> bool:
     token = settings.SAGAOPS_METRICS_TOKEN
     if not token:
-        return True
+        # Open only on a development machine; production without a token scrapes nothing.
+        return settings.DEBUG
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 

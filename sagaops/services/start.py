@@ -25,10 +25,16 @@ def request_hash(saga_type: str, payload: dict) -> str:
 
 
 def saga_start(
-    *, saga_type: str, payload: dict, idempotency_key: str | None = None, correlation_id: str = ""
+    *,
+    saga_type: str,
+    payload: dict,
+    idempotency_key: str | None = None,
+    correlation_id: str = "",
+    started_by=None,
 ) -> tuple[Saga, bool]:
     """Create a saga and its steps; its first advance is enqueued after commit.
 
+    `started_by` is the principal (a user) the saga belongs to: its callbacks and reads are theirs.
     Returns (saga, created). Replaying an idempotency key returns the saga it started, or raises
     IdempotencyConflict when the request differs.
     """
@@ -40,7 +46,7 @@ def saga_start(
             return existing, False
     try:
         with transaction.atomic():
-            saga = _create(definition, payload, idempotency_key, correlation_id, digest)
+            saga = _create(definition, payload, idempotency_key, correlation_id, digest, started_by)
     except IntegrityError:
         # Two requests with the same new key raced: the other one created it.
         existing = _replay(idempotency_key, digest) if idempotency_key else None
@@ -57,7 +63,7 @@ def _replay(key: str, digest: str) -> Saga | None:
     return saga
 
 
-def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str) -> Saga:
+def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str, started_by) -> Saga:
     now = timezone.now()
     saga = Saga.objects.create(
         type=definition.name,
@@ -67,6 +73,7 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
         idempotency_key=idempotency_key or None,
         request_hash=digest,
         correlation_id=correlation_id or "",
+        started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
         deadline=now + definition.timeout,
         # If the first advance task is lost, the timer sweep starts the saga anyway.
         wake_at=now + timedelta(seconds=settings.SAGAOPS_START_GRACE),

@@ -8,6 +8,7 @@ from sagaops.states import SagaStatus, StepStatus
 from tests.sagas import flow
 
 OPERATOR_PERMISSIONS = [
+    "view_saga",
     "retry_saga",
     "compensate_saga",
     "retry_compensation_saga",
@@ -17,9 +18,11 @@ OPERATOR_PERMISSIONS = [
 ]
 
 
-def token_client(token: str) -> APIClient:
+def token_client(token: str, user=None) -> APIClient:
+    """A client calling with the token; `client.user` is its principal (to own sagas in tests)."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.user = user
     return client
 
 
@@ -31,22 +34,22 @@ def anonymous():
 @pytest.fixture
 def service(db):
     """A service with no limits."""
-    _, token = service_account_create(name="shop")
-    return token_client(token)
+    account, token = service_account_create(name="shop")
+    return token_client(token, account.user)
 
 
 @pytest.fixture
 def participant(db):
     """The service the checkout's remote steps call inventory and payments with."""
-    _, token = service_account_create(name="checkout", participant=["inventory", "payments"])
-    return token_client(token)
+    account, token = service_account_create(name="checkout", participant=["inventory", "payments"])
+    return token_client(token, account.user)
 
 
 @pytest.fixture
 def limited_service(db):
     """May start test.async sagas and call back only its `wait` step."""
-    _, token = service_account_create(name="warehouse", saga_types=["test.async"], steps=["test.async:wait"])
-    return token_client(token)
+    account, token = service_account_create(name="warehouse", saga_types=["test.async"], steps=["test.async:wait"])
+    return token_client(token, account.user)
 
 
 @pytest.fixture
@@ -58,13 +61,15 @@ def operator_user(db):
 
 @pytest.fixture
 def operator(operator_user):
-    return token_client(token_issue(user=operator_user))
+    return token_client(token_issue(user=operator_user), operator_user)
 
 
 @pytest.fixture
 def viewer(db):
-    """An operator without the repair permissions."""
-    return token_client(token_issue(user=User.objects.create_user("viewer", password="x", is_staff=True)))
+    """An operator who may look at every saga, without the repair permissions."""
+    user = User.objects.create_user("viewer", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_saga"))
+    return token_client(token_issue(user=user), user)
 
 
 def make_saga(status: str = SagaStatus.STUCK, steps: dict[str, str] | None = None, definition=flow, **fields) -> Saga:

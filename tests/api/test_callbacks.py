@@ -11,8 +11,10 @@ from tests.sagas import async_flow
 pytestmark = pytest.mark.django_db
 
 
-def waiting_saga():
-    return make_saga(status="running", steps={"a": "succeeded", "wait": "waiting"}, definition=async_flow)
+def waiting_saga(started_by=None):
+    return make_saga(
+        status="running", steps={"a": "succeeded", "wait": "waiting"}, definition=async_flow, started_by=started_by
+    )
 
 
 def test_complete_a_waiting_step(limited_service):
@@ -52,7 +54,7 @@ def test_a_different_complete_after_the_first_is_refused(limited_service):
 
 
 def test_complete_of_a_step_that_is_not_waiting_is_409(service):
-    saga = make_saga(status="running", steps={"a": "succeeded"}, definition=async_flow)
+    saga = make_saga(status="running", steps={"a": "succeeded"}, definition=async_flow, started_by=service.user)
 
     response = service.post(f"/api/sagas/{saga.id}/steps/wait/complete/", {"result": None}, format="json")
 
@@ -61,13 +63,13 @@ def test_complete_of_a_step_that_is_not_waiting_is_409(service):
 
 
 def test_complete_of_a_local_step_is_409(service):
-    saga = waiting_saga()
+    saga = waiting_saga(started_by=service.user)
 
     assert service.post(f"/api/sagas/{saga.id}/steps/a/complete/", {"result": 1}, format="json").status_code == 409
 
 
 def test_complete_without_a_result_names_it(service):
-    saga = waiting_saga()
+    saga = waiting_saga(started_by=service.user)
 
     response = service.post(f"/api/sagas/{saga.id}/steps/wait/complete/", {}, format="json")
 
@@ -76,7 +78,7 @@ def test_complete_without_a_result_names_it(service):
 
 
 def test_complete_of_an_unknown_step_or_saga_is_404(service):
-    saga = waiting_saga()
+    saga = waiting_saga(started_by=service.user)
 
     assert service.post(f"/api/sagas/{saga.id}/steps/nope/complete/", {"result": 1}, format="json").status_code == 404
     assert (
@@ -84,13 +86,13 @@ def test_complete_of_an_unknown_step_or_saga_is_404(service):
     )
 
 
-def test_a_service_may_only_call_back_its_own_steps(limited_service):
+def test_a_service_granted_one_step_may_not_call_back_another_of_a_saga_it_did_not_start(limited_service):
     saga = waiting_saga()
 
     response = limited_service.post(f"/api/sagas/{saga.id}/steps/done/complete/", {"result": 1}, format="json")
 
-    assert response.status_code == 403
-    assert response.json() == {"error": "service warehouse does not own step done of test.async sagas"}
+    assert response.status_code == 404
+    assert response.json() == {"error": f"no saga {saga.id}"}
 
 
 def test_a_callback_without_a_token_is_401(anonymous):
@@ -123,7 +125,7 @@ def test_a_repeated_fail_is_a_duplicate(limited_service):
 
 @pytest.mark.parametrize(("body", "field"), [({}, "error"), ({"error": "x", "retryable": "maybe"}, "retryable")])
 def test_fail_with_a_missing_or_mistyped_field_names_it(service, body, field):
-    saga = waiting_saga()
+    saga = waiting_saga(started_by=service.user)
 
     response = service.post(f"/api/sagas/{saga.id}/steps/wait/fail/", body, format="json")
 

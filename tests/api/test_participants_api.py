@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import Product
-from payments.models import Account
+from payments.models import Account, Payment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
@@ -98,10 +98,22 @@ def test_charge_with_insufficient_funds_is_409_with_a_code(participant):
     assert response.json()["args"] == ["pat", "100.00", "5.00"]
 
 
-def test_charge_with_a_bad_amount_is_422(participant):
-    response = participant.post("/api/payments/charges/", {**CHARGE, "amount": "1.234"}, format="json")
+@pytest.mark.parametrize("amount", ["1.234", "1_000", "١٠٠", "1e2", "+5", "5.", "-1", "0", " 5", 12.5, None])
+def test_charge_with_a_malformed_amount_is_400_naming_it_and_charges_nothing(participant, amount):
+    response = participant.post("/api/payments/charges/", {**CHARGE, "amount": amount}, format="json")
 
-    assert (response.status_code, response.json()["code"]) == (422, "invalid_amount")
+    assert response.status_code == 400
+    assert list(response.json()) == ["amount"]
+    assert Account.objects.get(customer="ann").balance == Decimal("1000.00")
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [("customer", 12), ("reference", ["r"])])
+def test_charge_with_a_wrong_json_type_is_400_not_coerced(participant, field, value):
+    response = participant.post("/api/payments/charges/", {**CHARGE, field: value}, format="json")
+
+    assert (response.status_code, list(response.json())) == (400, [field])
+    assert not Payment.objects.exists()
 
 
 def test_charge_without_a_customer_names_it(participant):

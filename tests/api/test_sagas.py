@@ -6,6 +6,7 @@ import pytest
 
 from sagaops import mirror
 from sagaops.api.selectors import document_key
+from sagaops.api.services import token_revoke
 from sagaops.models import Saga, SagaEvent
 from sagaops.redis import get_redis
 from tests.api.conftest import make_saga
@@ -103,9 +104,7 @@ def test_start_without_a_token_is_401(anonymous):
 
 
 def test_start_with_a_revoked_token_is_401(service):
-    from rest_framework.authtoken.models import Token
-
-    Token.objects.all().delete()
+    token_revoke(user=service.user)
     response = service.post("/api/sagas/", START, format="json")
 
     assert response.status_code == 401
@@ -125,7 +124,12 @@ def test_a_service_starts_a_type_it_is_allowed(limited_service):
 
 
 def test_detail_is_the_same_from_the_mirror_and_the_database(service):
-    saga = make_saga(steps={"a": "succeeded", "b": "failed"}, correlation_id="c-9", attention_reason="b broke")
+    saga = make_saga(
+        started_by=service.user,
+        steps={"a": "succeeded", "b": "failed"},
+        correlation_id="c-9",
+        attention_reason="b broke",
+    )
     mirror.publish(saga)
 
     from_db = service.get(f"/api/sagas/{saga.id}/")
@@ -146,7 +150,7 @@ def test_detail_is_the_same_from_the_mirror_and_the_database(service):
 
 
 def test_detail_is_read_again_from_the_database_when_the_mirror_moved_on(service):
-    saga = make_saga()
+    saga = make_saga(started_by=service.user)
     mirror.publish(saga)
     service.get(f"/api/sagas/{saga.id}/")
     Saga.objects.filter(pk=saga.pk).update(version=6, status="resolved")
@@ -160,7 +164,7 @@ def test_detail_is_read_again_from_the_database_when_the_mirror_moved_on(service
 
 
 def test_detail_without_redis_document_or_mirror_reads_the_database(service):
-    saga = make_saga()
+    saga = make_saga(started_by=service.user)
     get_redis().delete(document_key(saga.id))
 
     response = service.get(f"/api/sagas/{saga.id}/")
@@ -179,8 +183,8 @@ def test_an_unknown_saga_or_path_is_a_json_404(service, path):
 
 
 def test_list_is_newest_first_and_filters(service):
-    old = make_saga(status="completed", correlation_id="x")
-    stuck = make_saga(status="stuck", correlation_id="y")
+    old = make_saga(started_by=service.user, status="completed", correlation_id="x")
+    stuck = make_saga(started_by=service.user, status="stuck", correlation_id="y")
 
     everything = service.get("/api/sagas/").json()["results"]
     by_status = service.get("/api/sagas/?status=completed").json()["results"]
@@ -197,7 +201,7 @@ def test_list_is_newest_first_and_filters(service):
 
 def test_list_includes_a_running_saga_without_progress_as_stuck(service, settings):
     settings.SAGAOPS_STUCK_AFTER = 0
-    running = make_saga(status="running")
+    running = make_saga(started_by=service.user, status="running")
 
     response = service.get("/api/sagas/?stuck=true")
 
@@ -206,7 +210,7 @@ def test_list_includes_a_running_saga_without_progress_as_stuck(service, setting
 
 def test_list_pages_with_a_cursor(service):
     for _ in range(3):
-        make_saga()
+        make_saga(started_by=service.user)
 
     first = service.get("/api/sagas/?limit=2").json()
     second = service.get(first["next"]).json()
@@ -223,7 +227,7 @@ def test_list_with_a_bad_filter_names_it(service):
 
 
 def test_events_are_the_timeline(service):
-    saga = make_saga()
+    saga = make_saga(started_by=service.user)
     SagaEvent.objects.create(saga=saga, kind="saga_started", version=1)
     SagaEvent.objects.create(saga=saga, kind="saga_stuck", step="e", version=5, detail={"reason": "r"})
 

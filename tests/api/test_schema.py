@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sagaops.api import health
-from sagaops.api.services import token_issue
+from sagaops.api.services import service_account_create, token_issue
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -40,13 +40,31 @@ def admin_headers(db):
     return {"Authorization": f"Token {token_issue(user=user)}"}
 
 
+@pytest.fixture
+def service_headers(db):
+    """A service meets the ownership checks (404 for sagas it did not start) on every path."""
+    _, token = service_account_create(name="shop")
+    return {"Authorization": f"Token {token}"}
+
+
+EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@EXAMPLES
 def test_the_api_keeps_its_schema(case, admin_headers, catalog, monkeypatch):
     # Health answers 503 by design while no worker runs (its own tests cover that).
     monkeypatch.setitem(health.CHECKS, "workers", lambda: {"ok": True, "workers": ["w@h"]})
     case.call_and_validate(headers=admin_headers, checks=CHECKS)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_keeps_its_schema_for_a_service(case, service_headers, catalog, monkeypatch):
+    monkeypatch.setitem(health.CHECKS, "workers", lambda: {"ok": True, "workers": ["w@h"]})
+    case.call_and_validate(headers=service_headers, checks=CHECKS)
 
 
 def test_the_schema_and_the_docs_are_served(client):

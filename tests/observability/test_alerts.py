@@ -12,7 +12,7 @@ from django.utils import timezone
 from sagaops import mirror
 from sagaops.models import Saga
 from sagaops.observability.alerts import services
-from sagaops.observability.alerts.channels import SIGNATURE_HEADER, signature_valid
+from sagaops.observability.alerts.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_valid
 from sagaops.observability.hooks import transition_committed
 from sagaops.observability.models import AlertRule, AlertSent
 from sagaops.rules import Event
@@ -59,7 +59,9 @@ def test_a_stuck_saga_sends_exactly_one_alert(webhook_server):
     email = next(a for a in alerts if a.channel == "email")
     assert str(saga.id) in email.payload["subject"] and LINK.format(saga.id) in email.payload["body"]
     [request] = webhook_server.requests
-    assert signature_valid("shh", request["body"], request["headers"][SIGNATURE_HEADER])
+    assert signature_valid(
+        "shh", request["body"], request["headers"][SIGNATURE_HEADER], request["headers"][TIMESTAMP_HEADER]
+    )
     document = webhook_server.documents()[0]
     assert document["kind"] == "saga_stuck"
     assert document["saga"]["id"] == str(saga.id) and document["saga"]["url"] == LINK.format(saga.id)

@@ -10,9 +10,17 @@ from sagaops.redis import get_redis
 from sagaops.services import saga_start
 from tests.helpers import wait_for_status
 
+METRICS_TOKEN = "scrape-token"
 
-def scrape(client, **headers) -> dict[tuple[str, tuple], float]:
-    response = client.get("/metrics", **headers)
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    # The suite runs with DEBUG off, where /metrics without a token is closed.
+    settings.SAGAOPS_METRICS_TOKEN = METRICS_TOKEN
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
     assert response.status_code == 200, response.content
     samples = {}
     for family in text_string_to_metric_families(response.content.decode()):
@@ -90,6 +98,14 @@ def test_a_token_protects_the_endpoint(client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+@pytest.mark.parametrize(("debug", "status"), [(False, 401), (True, 200)])
+def test_without_a_token_metrics_are_closed_in_production_and_open_in_development(client, settings, debug, status):
+    settings.SAGAOPS_METRICS_TOKEN = ""
+    settings.DEBUG = debug
+
+    assert client.get("/metrics").status_code == status
 
 
 @pytest.mark.django_db

@@ -32,8 +32,21 @@ def test_check_deploy_is_clean_under_production_settings():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="sagaops.example.com",
+        SAGAOPS_METRICS_TOKEN=secrets.token_urlsafe(20),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_metrics_have_no_token():
+    result = manage(
+        "check",
+        "--deploy",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="sagaops.example.com",
+        SAGAOPS_METRICS_TOKEN="",
+    )
+    assert "sagaops.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_from_the_environment():
@@ -66,14 +79,67 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(operator):
     assert "oper" not in wrong_password.text.replace('value="oper"', "")  # echoes the form, no more
 
 
-def test_repeated_failures_are_throttled_even_with_the_right_password(operator, settings):
-    settings.SAGAOPS_LOGIN_FAILURE_LIMIT = 3
+@pytest.fixture
+def limit_3(settings):
+    settings.AXES_FAILURE_LIMIT = 3
+
+
+@pytest.mark.usefixtures("limit_3")
+def test_repeated_failures_are_throttled_even_with_the_right_password(operator):
     client = Client()
-    for _ in range(3):
+    for _ in range(2):
         assert login(client, "oper", "nope").status_code == 200
+    assert login(client, "oper", "nope").status_code == 429  # the limit-th failure locks
     refused = login(client, "oper", "right-password")
     assert refused.status_code == 429
     assert "Too many failed logins" in refused.text
+
+
+@pytest.mark.usefixtures("limit_3")
+def test_padding_or_case_does_not_start_a_fresh_count(operator):
+    client = Client()
+    for variant in (" oper", "oper "):
+        assert login(client, variant, "nope").status_code == 200
+    assert login(client, "OPER", "nope").status_code == 429
+
+    assert login(client, "oper", "right-password").status_code == 429
+    assert login(client, " oper ", "right-password").status_code == 429
+
+
+@pytest.mark.usefixtures("limit_3")
+def test_failures_for_some_usernames_do_not_lock_out_another_user_on_the_same_address(operator):
+    client = Client()
+    for name in ("alice", "bob", "carol", "dave", "erin"):
+        login(client, name, "nope")
+    for _ in range(3):
+        login(client, "mallory", "nope")
+
+    assert login(Client(), "oper", "right-password").status_code == 302
+
+
+@pytest.mark.usefixtures("limit_3")
+def test_a_locked_username_can_still_log_in_from_another_address(operator):
+    for _ in range(3):
+        login(Client(REMOTE_ADDR="10.0.0.9"), "oper", "nope")
+
+    assert login(Client(REMOTE_ADDR="10.0.0.9"), "oper", "right-password").status_code == 429
+    assert login(Client(REMOTE_ADDR="10.0.0.10"), "oper", "right-password").status_code == 302
+
+
+def test_console_pages_carry_a_content_security_policy(operator, client):
+    client.force_login(operator)
+
+    policy = client.get("/admin/")["Content-Security-Policy"]
+
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_a_console_session_lasts_hours_not_weeks(operator, client):
+    client.force_login(operator)
+    client.get("/admin/")
+
+    assert client.session.get_expiry_age() == 8 * 3600
 
 
 def test_a_good_login_still_works_below_the_limit(operator):
