@@ -32,6 +32,8 @@ class Saga(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     attention_reason = models.TextField(blank=True, default="")
+    # Why it needs a human, for machines: a `sagaops.rules.AttentionCode` value, or "".
+    attention_code = models.CharField(max_length=30, blank=True, default="")
     # The API principal (a service account's user, or a person) that started it: callbacks,
     # failure reports and reads of a service are limited to the sagas it started.
     started_by = models.ForeignKey(

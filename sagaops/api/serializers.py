@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from sagaops.models import SagaEvent
+from sagaops.rules import AttentionCode
 from sagaops.states import SagaStatus, StepStatus
 
 
@@ -26,7 +27,12 @@ class SagaSummaryOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    definition_version = serializers.IntegerField()
     attention_reason = serializers.CharField()
+    attention_code = serializers.ChoiceField(
+        choices=[("", "none"), *[(c.value, c.value) for c in AttentionCode]],
+        help_text="why it needs a human, for machines: retries_exhausted, compensation_failed, worker_lost, ...",
+    )
 
 
 class SagaContextOutput(serializers.Serializer):

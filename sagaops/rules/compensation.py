@@ -73,7 +73,13 @@ def on_compensation_failed(
         reason = f"compensation of step {step.name} failed after {attempts} attempt(s): {failure.message}"
         code = AttentionCode.COMPENSATION_FAILED
     return Change(
-        saga={"status": SagaStatus.STUCK, "wake_at": None, "last_error": failure.message, "attention_reason": reason},
+        saga={
+            "status": SagaStatus.STUCK,
+            "wake_at": None,
+            "last_error": failure.message,
+            "attention_reason": reason,
+            "attention_code": code,
+        },
         step_index=step.index,
         step={**base, "status": T.COMPENSATION_FAILED, "next_attempt_at": None},
         events=[

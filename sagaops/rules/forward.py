@@ -155,6 +155,7 @@ def _stuck(saga, step, step_changes, failed: Event, reason: str, code: Attention
             "wake_at": None,
             "last_error": failure.message,
             "attention_reason": reason,
+            "attention_code": code,
         },
         step_index=step.index,
         step=step_changes,

@@ -46,7 +46,7 @@ def _compensating(steps: list[StepState]) -> bool:
 
 
 def _saga_changes(status: str, now: datetime, **extra: Any) -> dict[str, Any]:
-    return {"status": status, "attention_reason": "", "wake_at": now, **extra}
+    return {"status": status, "attention_reason": "", "attention_code": "", "wake_at": now, **extra}
 
 
 # --- retry forward ---

@@ -43,6 +43,7 @@ def test_a_local_step_that_kills_its_worker_each_time_ends_stuck(workers):
     assert (step(saga, "boom").status, step(saga, "boom").attempts) == ("failed", 3)
     # (the first crash came inside a run with "first", which is run again alone before boom is blamed)
     assert calls(saga.id)[-3:] == ["boom:1", "boom:2", "boom:3"] and "boom:4" not in calls(saga.id)
+    assert saga.attention_code == "worker_lost"
     assert saga.events.get(kind="saga_stuck").detail["code"] == "worker_lost"
     # and it can be closed by hand
     services.saga_resolve(saga_id=saga.id, user=operator(), reason="poison step: handled by hand")

@@ -66,7 +66,7 @@ def test_retries_exhausted_past_the_pivot_make_the_saga_stuck():
     change = failed(4, TransientError("down"), AFTER_PIVOT, attempts=FAST.max_attempts)
     assert change.saga["status"] == "stuck"
     assert change.saga["attention_reason"] == "step e failed after 3 attempt(s) past the pivot: down"
-    assert change.events[-1].detail["code"] == "retries_exhausted"
+    assert change.saga["attention_code"] == change.events[-1].detail["code"] == "retries_exhausted"
 
 
 def test_a_timeout_stays_outcome_unknown_even_when_the_policy_does_not_retry_it():

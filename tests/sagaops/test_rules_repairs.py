@@ -74,6 +74,7 @@ def test_retry_compensation_of_a_failed_compensation():
     assert rules.can_retry_compensation(stuck(), flow, s, now=NOW) is None
     change = rules.retry_compensation_change(stuck(), flow, s, now=NOW)
     assert (change.step_index, change.step["status"], change.saga["status"]) == (0, "compensating", "compensating")
+    assert (change.saga["attention_reason"], change.saga["attention_code"]) == ("", "")
 
 
 def test_retry_compensation_kicks_a_compensating_saga_that_waits_for_nothing():

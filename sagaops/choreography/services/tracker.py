@@ -19,7 +19,7 @@ from sagaops.choreography.bus import ANY, COMMAND_DONE, COMMAND_FAILED, BusEvent
 from sagaops.choreography.flows import Flow, flow_for, flow_types, flows
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
-from sagaops.rules import Event, EventKind
+from sagaops.rules import AttentionCode, Event, EventKind
 from sagaops.services import saga_start
 from sagaops.services.transitions import transition
 from sagaops.states import FINISHED_SAGA_STATUSES, SagaStatus, StepStatus
@@ -123,7 +123,8 @@ class Tracking:
             return
         if self.saga.status == SagaStatus.STUCK:
             self.write(
-                saga_changes={"status": SagaStatus.RUNNING, "attention_reason": ""}, events=[self.ev(EventKind.RESUMED)]
+                saga_changes={"status": SagaStatus.RUNNING, "attention_reason": "", "attention_code": ""},
+                events=[self.ev(EventKind.RESUMED)],
             )
         now = timezone.now()
         saga_changes: dict[str, Any] = {"current_step": step.index, "wake_at": None}
@@ -153,7 +154,9 @@ class Tracking:
         events = [reported]
         if self.saga.status in (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.STUCK):
             reason = f"{p.get('service')} reported {p.get('code')}"
-            saga_changes.update(status=SagaStatus.COMPENSATING, last_error=reason[:2000], attention_reason="")
+            saga_changes.update(
+                status=SagaStatus.COMPENSATING, last_error=reason[:2000], attention_reason="", attention_code=""
+            )
             events.append(self.ev(EventKind.COMPENSATION_STARTED, reason=reason))
         failed = step is not None and step.status in NOT_DONE
         step_changes = {"status": StepStatus.FAILED, "finished_at": timezone.now()} if failed else {}
@@ -221,6 +224,7 @@ class Tracking:
         failed_comp = step is not None and step.status == StepStatus.COMPENSATING
         step_changes = {"status": StepStatus.COMPENSATION_FAILED, "last_error": reason[:2000]} if failed_comp else {}
         saga_changes = {"status": SagaStatus.STUCK, "attention_reason": reason, "last_error": reason[:2000]}
+        saga_changes["attention_code"] = AttentionCode.SUPERVISOR
         saga_changes["wake_at"] = None
         events.append(self.ev(EventKind.SAGA_STUCK, step.name if step else "", reason=reason))
         self.write(
@@ -277,6 +281,11 @@ def _mark_overdue(saga: Saga, now: datetime) -> None:
         transition(saga, saga_changes={"status": SagaStatus.RUNNING})
     transition(
         saga,
-        saga_changes={"status": SagaStatus.STUCK, "attention_reason": reason, "wake_at": None},
+        saga_changes={
+            "status": SagaStatus.STUCK,
+            "attention_reason": reason,
+            "attention_code": AttentionCode.OVERDUE,
+            "wake_at": None,
+        },
         events=[Event(EventKind.SAGA_STUCK, detail={"reason": reason, "overdue_since": since.isoformat()})],
     )
