@@ -80,7 +80,12 @@ class OrderDetailApi(APIView):
         id = serializers.IntegerField()
         customer = serializers.CharField()
         status = serializers.CharField()
-        total = serializers.DecimalField(max_digits=12, decimal_places=2)
+        total = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="the subtotal, before a coupon")
+        subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+        discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+        charged = serializers.DecimalField(
+            max_digits=12, decimal_places=2, allow_null=True, help_text="what the payment charged; null until confirmed"
+        )
         coupon = serializers.CharField()
         items = OrderLineOutput(many=True)
         saga = SagaLinkOutput(allow_null=True)
@@ -98,6 +103,9 @@ class OrderDetailApi(APIView):
             "customer": order.customer,
             "status": order.status,
             "total": order.total,
+            "subtotal": order.total,
+            "discount": order.discount,
+            "charged": order.charged,
             "coupon": order.coupon,
             "items": list(order.lines.all()),
             "saga": _saga_link(request, order.saga_id),

@@ -4,6 +4,8 @@ notify on OrderConfirmed, and the commands the supervisor may request (cancel, n
 Only the public API of sagaops.choreography is used (the bus and the flow registry).
 """
 
+from decimal import Decimal
+
 from orders.exceptions import BUSINESS_ERRORS, OrderStateError
 from orders.models import Order
 from orders.schemas import CheckoutPayload
@@ -54,7 +56,11 @@ def _report(event: BusEvent, code: str, step: str, error: Exception) -> None:
 def confirm_on_payment(event: BusEvent) -> None:
     (order_id,) = event.require("order_id")
     try:
-        order = order_confirm(order_id=int(order_id))
+        order = order_confirm(
+            order_id=int(order_id),
+            discount=Decimal(event.payload.get("discount") or "0"),
+            charged=Decimal(event.payload["charged"]) if event.payload.get("charged") else None,
+        )
     except BUSINESS_ERRORS as error:
         _report(event, "confirm_refused", "confirm_order", error)
         return

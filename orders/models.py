@@ -11,7 +11,11 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     customer = models.CharField(max_length=200, db_index=True)
+    # The lines at their catalog prices (the subtotal), before any coupon.
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # What the payment took off and what it charged: recorded when the order is confirmed.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    charged = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     coupon = models.CharField(max_length=64, blank=True, default="")
     # The checkout saga, by id only: the domain apps do not depend on the engine's tables.

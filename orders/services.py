@@ -230,26 +230,36 @@ def order_cancel(*, order_id: int) -> Order:
 
 
 @transaction.atomic
-def order_confirm(*, order_id: int) -> Order:
-    """Confirm a pending order (the checkout saga's pivot). Idempotent; refuses a cancelled order."""
+def order_confirm(*, order_id: int, discount: Decimal = Decimal("0"), charged: Decimal | None = None) -> Order:
+    """Confirm a pending order (the checkout saga's pivot), recording what the payment took off
+    and charged. Idempotent; refuses a cancelled order."""
     inject("orders.confirm")
     order = _order_lock(order_id)
     if order.status == Order.Status.CONFIRMED:
         return order
     if order.status == Order.Status.CANCELLED:
         raise OrderStateError(order.pk, order.status, "confirm")
-    return _order_status_set(order, Order.Status.CONFIRMED)
+    order.status, order.discount, order.charged = Order.Status.CONFIRMED, discount, charged
+    order.save(update_fields=["status", "discount", "charged", "updated"])
+    return order
 
 
 def _recipient(customer: str) -> str:
     return customer if "@" in customer else f"{customer}@example.com"
 
 
+def _charged(order: Order) -> Decimal:
+    return order.charged if order.charged is not None else order.total - order.discount
+
+
 def _confirmation_send(order: Order) -> None:
     lines = "\n".join(f"  {line.quantity} x {line.sku} at {line.unit_price}" for line in order.lines.order_by("id"))
     send_mail(
         subject=f"Your order {order.pk} is confirmed",
-        message=f"Hello {order.customer},\n\nwe have confirmed your order {order.pk}:\n{lines}\nTotal: {order.total}\n",
+        message=(
+            f"Hello {order.customer},\n\nwe have confirmed your order {order.pk}:\n{lines}\n"
+            f"Subtotal: {order.total}\nDiscount: {order.discount}\nCharged: {_charged(order)}\n"
+        ),
         from_email=None,
         recipient_list=[_recipient(order.customer)],
     )

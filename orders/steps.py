@@ -83,7 +83,11 @@ def refund_payment(ctx: StepContext) -> dict:
 
 
 def confirm_order(ctx: StepContext) -> dict:
-    return _order_result(order_confirm(order_id=_order_id(ctx)))
+    payment = ctx.results["charge_payment"]
+    order = order_confirm(
+        order_id=_order_id(ctx), discount=Decimal(payment["discount"]), charged=Decimal(payment["charged"])
+    )
+    return {**_order_result(order), "charged": str(order.charged)}
 
 
 def notify_customer(ctx: StepContext) -> dict:

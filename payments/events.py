@@ -29,7 +29,12 @@ def charge_on_stock_reserved(event: BusEvent) -> None:
         detail = {"saga_id": saga_id, "order_id": order_id, "step": "charge_payment", "error": str(error)}
         report_failure(service=SERVICE, code=error_code(error), correlation_id=event.correlation_id, detail=detail)
         return
-    payload = {**event.payload, "payment": payment["reference"], "charged": payment["charged"]}
+    payload = {
+        **event.payload,
+        "payment": payment["reference"],
+        "discount": payment["discount"],
+        "charged": payment["charged"],
+    }
     event.follow("PaymentSucceeded", payload, source=SERVICE)
 
 

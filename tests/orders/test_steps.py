@@ -91,10 +91,14 @@ def test_create_order_refuses_another_sagas_order():
 def test_confirm_and_notify_steps_return_json_results():
     order = OrderFactory(customer="ann")
 
-    confirmed = steps.confirm_order(ctx("confirm_order", payload(order)))
+    confirm = ctx("confirm_order", payload(order))
+    confirm.results["charge_payment"] = {"discount": "10.00", "charged": "79.00"}
+    confirmed = steps.confirm_order(confirm)
     notified = steps.notify_customer(ctx("notify_customer", payload(order)))
 
-    assert confirmed == {"order_id": order.pk, "status": "confirmed"}
+    assert confirmed == {"order_id": order.pk, "status": "confirmed", "charged": "79.00"}
+    order.refresh_from_db()
+    assert (str(order.discount), str(order.charged)) == ("10.00", "79.00")
     assert isinstance(notified["notified_at"], str)
 
 

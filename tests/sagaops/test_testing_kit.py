@@ -1,6 +1,9 @@
 """sagaops.testing: a saga run in-process on a fake clock, with the engine's own rules."""
 
+from decimal import Decimal
+
 import pytest
+from django.core import mail
 
 from inventory.models import Product
 from orders.models import Order
@@ -69,3 +72,14 @@ def test_a_reservation_that_always_times_out_is_released_anyway(catalog):
     run.time_out("reserve_stock").until_settled()
     assert run.step("reserve_stock").attempts == 3
     assert run.compensated == ["reserve_stock", "create_order"]  # its outcome was unknown: undone too
+
+
+@pytest.mark.django_db
+def test_a_confirmed_order_records_and_mails_what_was_charged(catalog):
+    order, saga = order_place(customer="ann", items=KB, coupon="TEN")
+    run = SagaRun(checkout, payload=saga.payload, saga_id=saga.pk, database=True).until_settled()
+    assert run.status == "completed"
+    order.refresh_from_db()
+    assert (order.total, order.discount, order.charged) == (Decimal("178.00"), Decimal("10.00"), Decimal("168.00"))
+    (confirmation,) = mail.outbox
+    assert "Subtotal: 178.00\nDiscount: 10.00\nCharged: 168.00" in confirmation.body
