@@ -28,6 +28,7 @@ from sagaops.templatetags.sagaops_console import ago
 admin.site.site_header = "sagaops console"
 admin.site.site_title = "sagaops"
 admin.site.index_title = "Operations"
+admin.site.site_url = None  # no public site: "View site" would lead nowhere
 
 
 class CappedCountPaginator(Paginator):
@@ -231,6 +232,7 @@ class SagaAdmin(admin.ModelAdmin):
             path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
+            path("<uuid:object_id>/live/", wrap(views.saga_live), name=name + "live"),
             path("<uuid:object_id>/act/<str:action>/", wrap(views.saga_action), name=name + "action"),
             *super().get_urls(),
         ]

@@ -150,3 +150,8 @@ def find_definition(name: str, version: int | None = None) -> SagaDefinition | N
 
 def registered_types() -> list[str]:
     return sorted(_latest)
+
+
+def registered_definitions() -> list[tuple[str, int]]:
+    """Every (name, version) registered in this process: what a worker can run."""
+    return sorted(_registry)

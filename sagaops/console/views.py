@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,6 +22,8 @@ from sagaops.console import selectors
 from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
 from sagaops.console.charts import legend, throughput_svg
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
+from sagaops.console.gantt import spans, steps_svg
+from sagaops.console.links import saga_links
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
 from sagaops.models import BulkAction, Saga
@@ -67,7 +69,7 @@ def stuck(request, model_admin):
 def saga_detail(request, model_admin, object_id):
     _require_view(request, model_admin)
     saga = get_object_or_404(Saga, pk=_uuid_or_404(object_id))
-    detail = selectors.saga_detail(saga=saga)
+    detail = selectors.saga_detail(saga=saga, kind=request.GET.get("kind", ""))
     ctx = _context(
         request,
         model_admin,
@@ -76,9 +78,20 @@ def saga_detail(request, model_admin, object_id):
         original=saga,
         actions=offered(saga, detail["step_rows"], request.user),
         context_json=json.dumps(detail["context"], indent=2, sort_keys=True, default=str),
+        chart=steps_svg(spans(detail["all_events"])),
+        links=saga_links(saga),
         **detail,
     )
     return TemplateResponse(request, "sagaops/console/saga_detail.html", ctx)
+
+
+def saga_live(request, model_admin, object_id):
+    """Polled by saga_live.js while the saga is active: the page reloads when the version moves."""
+    _require_view(request, model_admin)
+    state = selectors.saga_live(saga_id=object_id)
+    if state is None:
+        raise Http404("no such saga")
+    return JsonResponse(state)
 
 
 def failure_groups(request, model_admin):
@@ -252,14 +265,17 @@ def _act(request, model_admin, spec, saga: Saga, form):
     except ActionRefused as error:
         model_admin.message_user(request, f"{spec.label} refused: {error}", messages.ERROR)
         return HttpResponseRedirect(detail_url(saga.pk))
-    model_admin.message_user(request, f"{spec.label}: done. {_next_hint(spec)}", messages.SUCCESS)
+    model_admin.message_user(request, _outcome_message(spec), messages.SUCCESS)
     return HttpResponseRedirect(detail_url(saga.pk))
 
 
-def _next_hint(spec) -> str:
+def _outcome_message(spec) -> str:
+    """Say what actually happened: a resolve is final, every other repair only hands the saga to a worker."""
     if spec.name == "resolve":
-        return "The saga is closed."
-    return "A worker carries the saga on; reload this page to follow it."
+        return f"{spec.label}: done. The saga is closed."
+    return (
+        f"{spec.label}: queued. A worker carries the saga on; this page follows it and shows the outcome when it lands."
+    )
 
 
 def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):

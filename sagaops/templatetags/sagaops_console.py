@@ -7,11 +7,15 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
-from sagaops.console import selectors
+from sagaops.console import health, selectors
 
 register = template.Library()
+
+# Rows per stuck section on the admin index; past that it says "N of M, see all".
+LANDING_ROWS = 10
 
 
 def _may_view(user) -> bool:
@@ -32,8 +36,19 @@ def console_landing(context):
     request = context.get("request")
     if not _may_view(getattr(request, "user", None)):
         return {"show": False}
-    sections = selectors.stuck_sections(limit=5)
-    return {"show": True, "sections": sections, "total": sum(s.total for s in sections)}
+    sections = selectors.stuck_sections(limit=LANDING_ROWS)
+    shown = sum(len(s.rows) for s in sections)
+    return {"show": True, "sections": sections, "total": sum(s.total for s in sections), "shown": shown}
+
+
+@register.inclusion_tag("sagaops/console/_health.html", takes_context=True)
+def system_health(context, detailed: bool = False):
+    request = context.get("request")
+    if not _may_view(getattr(request, "user", None)):
+        return {"show": False}
+    checks = health.system_health()
+    bad = [c for c in checks if not c.ok]
+    return {"show": True, "checks": checks, "bad": bad, "all_ok": not bad, "detailed": detailed}
 
 
 @register.simple_tag
@@ -73,6 +88,14 @@ def ago(value: datetime | None) -> str:
     if total < 86400:
         return f"{total // 3600} h {total % 3600 // 60} min ago"
     return f"{total // 86400} d ago"
+
+
+@register.filter
+def fulldate(value: datetime | None) -> str:
+    """A full date and time with its time zone, so nobody has to guess which clock the console uses."""
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), "Y-m-d H:i:s T")
 
 
 @register.filter
