@@ -26,7 +26,7 @@ from sagaops.console.gantt import spans, steps_svg
 from sagaops.console.links import saga_links
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
-from sagaops.models import BulkAction, Saga
+from sagaops.models import BulkAction, Saga, SavedView
 from sagaops.services.operators import payload_diff
 
 
@@ -339,3 +339,30 @@ def _uuid_or_404(value):
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404("not a saga id") from None
+
+
+# --- saved views of the saga list ---
+
+
+def saved_view_create(request, model_admin):
+    _require_view(request, model_admin)
+    changelist = reverse("admin:sagaops_saga_changelist")
+    if request.method != "POST":
+        return HttpResponseRedirect(changelist)
+    name = request.POST.get("name", "").strip()[:100]
+    query = request.POST.get("query", "").strip().lstrip("?")[:1000]
+    if not name:
+        model_admin.message_user(request, "A saved view needs a name.", messages.ERROR)
+        return HttpResponseRedirect(f"{changelist}?{query}")
+    SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+    model_admin.message_user(request, f"View {name!r} saved.", messages.SUCCESS)
+    return HttpResponseRedirect(f"{changelist}?{query}")
+
+
+def saved_view_delete(request, model_admin, view_id):
+    _require_view(request, model_admin)
+    if request.method == "POST":
+        deleted, _ = SavedView.objects.filter(pk=view_id, user=request.user).delete()
+        if deleted:
+            model_admin.message_user(request, "View deleted.", messages.SUCCESS)
+    return HttpResponseRedirect(reverse("admin:sagaops_saga_changelist"))

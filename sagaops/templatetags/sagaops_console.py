@@ -11,6 +11,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
 from sagaops.console import health, selectors
+from sagaops.models import SavedView
 
 register = template.Library()
 
@@ -49,6 +50,29 @@ def system_health(context, detailed: bool = False):
     checks = health.system_health()
     bad = [c for c in checks if not c.ok]
     return {"show": True, "checks": checks, "bad": bad, "all_ok": not bad, "detailed": detailed}
+
+
+# Query parameters that are not part of a view (paging, the action form, the popup flags).
+NOT_A_VIEW = {"p", "all", "_popup", "_to_field", "action", "select_across", "index"}
+
+
+@register.inclusion_tag("sagaops/console/_saved_views.html", takes_context=True)
+def saved_views(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not _may_view(user):
+        return {"show": False}
+    params = request.GET.copy()
+    for name in NOT_A_VIEW:
+        params.pop(name, None)
+    views = SavedView.objects.filter(user=user).order_by("name")
+    return {"show": True, "views": list(views), "query": params.urlencode(), "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def active_filters(changelist) -> list[tuple[str, str]]:
+    """The filters in force on a changelist, as (parameter, value) pairs, for the empty state."""
+    return [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in changelist.get_filters_params().items()]
 
 
 @register.simple_tag
