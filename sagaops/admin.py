@@ -235,6 +235,7 @@ class SagaAdmin(admin.ModelAdmin):
             path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
+            path("audit/", wrap(views.audit), name=name + "audit"),
             path("views/", wrap(views.saved_view_create), name=name + "saved_views"),
             path("views/<int:view_id>/delete/", wrap(views.saved_view_delete), name=name + "saved_view_delete"),
             path("<uuid:object_id>/live/", wrap(views.saga_live), name=name + "live"),

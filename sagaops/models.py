@@ -226,6 +226,18 @@ class BulkAction(models.Model):
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results.values() if r.get("outcome") == outcome)
 
+    @property
+    def summary(self) -> str:
+        """What came of it, honestly: "8 done, 1 refused" rather than "9 processed"."""
+        counts = [(self.count(o), o) for o in ("done", "refused", "error")]
+        text = ", ".join(f"{n} {'failed' if o == 'error' else o}" for n, o in counts if n) or "nothing yet"
+        pending = self.total - len(self.results)
+        if pending and self.status != self.Status.DONE:
+            return f"{text} ({pending} to go)"
+        if self.status == self.Status.DONE and counts[0][0] < self.total:
+            return f"Partial: {text}"
+        return text
+
 
 class SavedView(models.Model):
     """An operator's named saga-list query (filters and search), offered above the list."""

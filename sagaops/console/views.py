@@ -20,7 +20,11 @@ from django.utils.http import urlencode
 
 from sagaops.console import selectors
 from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
+from sagaops.console.audit import PAGE as AUDIT_PAGE
+from sagaops.console.audit import AuditQuery, action_kinds, audit_trail
+from sagaops.console.audit import operators as audit_operators
 from sagaops.console.charts import legend, throughput_svg
+from sagaops.console.filters import parse_when
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.gantt import spans, steps_svg
 from sagaops.console.links import saga_links
@@ -366,3 +370,46 @@ def saved_view_delete(request, model_admin, view_id):
         if deleted:
             model_admin.message_user(request, "View deleted.", messages.SUCCESS)
     return HttpResponseRedirect(reverse("admin:sagaops_saga_changelist"))
+
+
+# --- the audit trail ---
+
+
+def audit(request, model_admin):
+    _require_view(request, model_admin)
+    query, error = _audit_query(request.GET)
+    if error:
+        model_admin.message_user(request, error, messages.ERROR)
+    rows = audit_trail(query)
+    bulks = BulkAction.objects.select_related("user").order_by("-created_at")
+    if query.operator:
+        bulks = bulks.filter(user__username=query.operator)
+    if query.since:
+        bulks = bulks.filter(created_at__gte=query.since)
+    if query.until:
+        bulks = bulks.filter(created_at__lte=query.until)
+    ctx = _context(
+        request,
+        model_admin,
+        "Audit trail: operator actions",
+        rows=rows,
+        query=query,
+        params=request.GET,
+        operators=audit_operators(),
+        kinds=action_kinds(),
+        bulks=list(bulks[:20]),
+        labels={k: a.label for k, a in ACTIONS.items()},
+        page_size=AUDIT_PAGE,
+    )
+    return TemplateResponse(request, "sagaops/console/audit.html", ctx)
+
+
+def _audit_query(params) -> tuple[AuditQuery, str]:
+    try:
+        since = parse_when(params["since"]) if params.get("since") else None
+        until = parse_when(params["until"], end=True) if params.get("until") else None
+    except ValueError as error:
+        return AuditQuery(
+            params.get("operator", ""), params.get("kind", "")
+        ), f"Not a date: {error} (use 2026-01-31 or 2026-01-31T14:05)."
+    return AuditQuery(params.get("operator", ""), params.get("kind", ""), since, until), ""
