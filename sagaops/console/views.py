@@ -28,10 +28,10 @@ from sagaops.console.filters import parse_when
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.gantt import spans, steps_svg
 from sagaops.console.links import saga_links
+from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
-from sagaops.models import BulkAction, Saga, SavedView
-from sagaops.services.operators import payload_diff
+from sagaops.models import BulkAction, Saga, SagaStep, SavedView
 
 
 def _require_view(request, model_admin) -> None:
@@ -252,7 +252,7 @@ def _act(request, model_admin, spec, saga: Saga, form):
     if payload is not None and payload == saga.payload:
         payload = None
     if spec.name == "retry" and payload is not None and not data.get("diff_confirmed"):
-        diff = payload_diff(saga.payload, payload)
+        diff = payload_changes(saga.payload, payload)
         confirm = RetryForm(
             initial={**data, "payload": json.dumps(payload, indent=2, sort_keys=True), "diff_confirmed": True}
         )
@@ -285,6 +285,8 @@ def _outcome_message(spec) -> str:
 def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
     seen = form["expected_version"].value()
     step = form["step"].value() or ""
+    steps = list(SagaStep.objects.filter(saga=saga).order_by("index"))
+    definition = selectors.definition_or_none(saga)
     ctx = _context(
         request,
         model_admin,
@@ -295,6 +297,8 @@ def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
         form=form,
         step=step,
         diff=diff,
+        plan=repair_plan(spec.name, saga, steps, definition, step),
+        pivot_warning=pivot_warning(definition, steps, [row.key for row in diff or []]),
         stale=seen not in (None, "") and str(seen) != str(saga.version),
         seen=seen,
     )

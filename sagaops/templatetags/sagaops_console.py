@@ -130,6 +130,12 @@ def pretty_json(value) -> str:
 
 
 @register.filter
+def json_value(value) -> str:
+    """Any JSON value as JSON: null stays `null` (pretty_json would show nothing for it)."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
 def percent(value) -> str:
     return "–" if value is None else f"{value:.1f} %"
 
