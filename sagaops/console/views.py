@@ -27,6 +27,7 @@ from sagaops.console.charts import legend, throughput_svg
 from sagaops.console.filters import parse_when
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.gantt import spans, steps_svg
+from sagaops.console.groups import REPAIR_GROUP, VIEW_GROUP
 from sagaops.console.links import saga_links
 from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
 from sagaops.console.services import MAX_BULK, bulk_action_start
@@ -36,7 +37,14 @@ from sagaops.models import BulkAction, Saga, SagaStep, SavedView
 
 def _require_view(request, model_admin) -> None:
     if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+        raise PermissionDenied(
+            f"The console's pages need the group {VIEW_GROUP!r} (or the permission sagaops.view_saga)."
+        )
+
+
+def _require_action(request, spec) -> None:
+    if not spec.allowed(request.user):
+        raise PermissionDenied(f"{spec.label} needs the group {REPAIR_GROUP!r} (or the permission {spec.perm}).")
 
 
 def _context(request, model_admin, title: str, **extra):
@@ -221,8 +229,7 @@ def saga_action(request, model_admin, object_id, action):
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("no such action")
-    if not spec.allowed(request.user):
-        raise PermissionDenied
+    _require_action(request, spec)
     saga = get_object_or_404(Saga, pk=object_id)
     form_class = RetryForm if spec.name == "retry" else ActionForm
     if request.method == "POST":
@@ -312,8 +319,7 @@ def _bulk_action(request, name: str):
     action = ACTIONS.get(name)
     if action is None or name not in BULK_ACTIONS:
         raise Http404("no such bulk action")
-    if not action.allowed(request.user):
-        raise PermissionDenied
+    _require_action(request, action)
     return action
 
 
