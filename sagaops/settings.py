@@ -123,6 +123,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Who the default alert rules page (and Django mails server errors to): comma-separated addresses.
+ADMINS = [(a.strip(), a.strip()) for a in os.environ.get("DJANGO_ADMINS", "").split(",") if a.strip()]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sagaops@localhost")
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend) for alert mail.

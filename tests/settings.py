@@ -32,3 +32,4 @@ STATIC_ROOT = BASE_DIR / "test-output" / "static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 SAGAOPS_START_GRACE = 3
+SAGAOPS_WORKER_HEARTBEAT = 1.0  # the console health tests wait for a heartbeat

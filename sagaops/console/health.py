@@ -246,3 +246,23 @@ def system_health() -> list[Check]:
     except redis.RedisError as error:
         return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({settings.REDIS_URL}): {error}")]
     return checks
+
+
+# --- measures for the alert rules (sagaops.observability.alerts): None when it cannot be told ---
+
+
+def seconds_without_worker() -> float | None:
+    """0 while a worker is alive; else seconds since the last heartbeat (None if none was ever seen)."""
+    client = get_redis()
+    if live_workers(client):
+        return 0.0
+    return _age(client, "worker")
+
+
+def tick_lag() -> float | None:
+    return _age(get_redis(), "tick")
+
+
+def unknown_version_count() -> float | None:
+    workers = live_workers()
+    return float(len(unknown_versions(workers))) if workers else None  # no worker: the no-worker rule speaks

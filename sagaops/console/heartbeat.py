@@ -56,7 +56,10 @@ def heartbeat_document(hostname: str, queues: list[str], started: float) -> dict
 def beat_once(hostname: str, queues: list[str], started: float) -> None:
     interval = settings.SAGAOPS_WORKER_HEARTBEAT
     document = heartbeat_document(hostname, queues, started)
-    get_redis().set(worker_key(hostname), json.dumps(document), ex=max(1, int(interval * 3)))
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.set(worker_key(hostname), json.dumps(document), ex=max(1, int(interval * 3)))
+    pipe.set(last_run_key("worker"), repr(document["at"]))  # when any worker was last alive
+    pipe.execute()
 
 
 def _beat_forever(hostname: str, queues: list[str]) -> None:
