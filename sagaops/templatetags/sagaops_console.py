@@ -15,7 +15,7 @@ from sagaops.models import SavedView
 
 register = template.Library()
 
-# Rows per stuck section on the admin index; past that it says "N of M, see all".
+# Rows needing attention on the admin index; past that it says "N of M shown, see all".
 LANDING_ROWS = 10
 
 
@@ -38,6 +38,10 @@ def console_landing(context):
     if not _may_view(getattr(request, "user", None)):
         return {"show": False}
     sections = selectors.stuck_sections(limit=LANDING_ROWS)
+    room = LANDING_ROWS  # across the sections, failed compensations first
+    for section in sections:
+        section.rows = section.rows[:room]
+        room -= len(section.rows)
     shown = sum(len(s.rows) for s in sections)
     return {"show": True, "sections": sections, "total": sum(s.total for s in sections), "shown": shown}
 
