@@ -52,14 +52,16 @@ def spans(events, *, now: datetime | None = None) -> list[Span]:
     now = now or timezone.now()
     open_: dict[tuple[str, str], datetime] = {}
     found: list[Span] = []
+    previous: datetime | None = None
     for event in events:
         if event.kind in STARTS:
             open_[(event.step, STARTS[event.kind])] = event.at
         elif event.kind in ENDS:
             phase, outcome = ENDS[event.kind]
-            start = open_.pop((event.step, phase), None)
-            if start is not None:
-                found.append(Span(event.step, phase, start, event.at, outcome))
+            # A local step commits with its checkpoint and records no start: it ran since the event before.
+            start = open_.pop((event.step, phase), None) or previous or event.at
+            found.append(Span(event.step, phase, start, event.at, outcome))
+        previous = event.at
     found += [Span(step, phase, start, now, "open") for (step, phase), start in open_.items()]
     return sorted(found, key=lambda s: s.start)
 

@@ -192,10 +192,12 @@ def _backlog_check(client) -> Check:
     )
 
 
-def _reconcile_check(client) -> Check:
+def _reconcile_check(client, workers: list[Worker]) -> Check:
     age = _age(client, "reconcile")
     limit = settings.SAGAOPS_HEALTH_RECONCILE_AGE
-    ok = age is not None and age <= limit
+    # Right after a start the first reconcile is still to come: not a problem yet.
+    starting = age is None and workers and all(w.uptime < limit for w in workers)
+    ok = bool(starting) or (age is not None and age <= limit)
     return Check(
         "reconcile",
         "Last reconcile",
@@ -242,7 +244,12 @@ def system_health() -> list[Check]:
     try:
         workers = live_workers(client)
         checks = [_workers_check(workers), _versions_check(workers), _queues_check(workers)]
-        checks += [_tick_check(client), _backlog_check(client), _reconcile_check(client), _streams_check(client)]
+        checks += [
+            _tick_check(client),
+            _backlog_check(client),
+            _reconcile_check(client, workers),
+            _streams_check(client),
+        ]
     except redis.RedisError as error:
         return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({settings.REDIS_URL}): {error}")]
     return checks
