@@ -38,7 +38,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        # Unordered: PostgreSQL may stop at CAP + 1 matches instead of sorting every one first.
+        return self.object_list.order_by()[: self.CAP + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -20,6 +21,22 @@ from sagaops.states import StepStatus
 
 FAILED = (StepStatus.FAILED, StepStatus.COMPENSATION_FAILED)
 ERROR_TYPE_CHOICES = 40
+# The error types offered are read at most once a minute: a DISTINCT over every failed step costs
+# tens of milliseconds at a million sagas, on every list page.
+ERROR_TYPES_KEY = "sagaops:console:error-types"
+ERROR_TYPES_TTL = 60
+
+
+def error_types() -> list[str]:
+    """Exception types of failed steps and compensations (index-only over the partial index of failures)."""
+    types = (
+        SagaStep.objects.filter(status__in=FAILED)
+        .exclude(last_error_type="")
+        .values_list("last_error_type", flat=True)
+        .distinct()
+        .order_by("last_error_type")[:ERROR_TYPE_CHOICES]
+    )
+    return list(types)
 
 
 class StepFilter(admin.SimpleListFilter):
@@ -41,8 +58,8 @@ class StepFilter(admin.SimpleListFilter):
         return [(name, name) for name in sorted(self._positions())]
 
     def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
+        if not self.value() or request.GET.get(ErrorTypeFilter.parameter_name):
+            return queryset  # with an error type, the step is the one that failed (ErrorTypeFilter)
         q = Q(pk__in=[])
         for saga_type, index in self._positions().get(self.value(), []):
             q |= Q(type=saga_type, current_step=index)
@@ -56,21 +73,18 @@ class ErrorTypeFilter(admin.SimpleListFilter):
     parameter_name = "error_type"
 
     def lookups(self, request, model_admin):
-        # Index-only over the partial index of failed steps (a few thousand rows even at 1M sagas).
-        types = (
-            SagaStep.objects.filter(status__in=FAILED)
-            .exclude(last_error_type="")
-            .values_list("last_error_type", flat=True)
-            .distinct()
-            .order_by("last_error_type")[:ERROR_TYPE_CHOICES]
-        )
-        return [(t, t.rsplit(".", 1)[-1]) for t in types]
+        return [(t, t.rsplit(".", 1)[-1]) for t in cache.get_or_set(ERROR_TYPES_KEY, error_types, ERROR_TYPES_TTL)]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        failed = SagaStep.objects.filter(status__in=FAILED, last_error_type=self.value()).values("saga_id")
-        return queryset.filter(pk__in=failed)
+        failed = SagaStep.objects.filter(status__in=FAILED, last_error_type=self.value())
+        step = request.GET.get(StepFilter.parameter_name)
+        if step:
+            # With a step as well, the operator wants the failures at that step: narrowing the failed
+            # steps first keeps the join small (see StepFilter.queryset).
+            failed = failed.filter(name=step)
+        return queryset.filter(pk__in=failed.values("saga_id"))
 
 
 def parse_when(value: str, *, end: bool = False) -> datetime:

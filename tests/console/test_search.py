@@ -89,3 +89,12 @@ def test_an_operator_saves_a_view_and_only_sees_their_own(view_client, viewer, r
     view_client.post(reverse("admin:sagaops_saga_saved_view_delete", args=[mine.pk]))
     assert not SavedView.objects.filter(user=viewer).exists()
     assert Saga.objects.count() == 0
+
+
+def test_with_an_error_type_the_step_filter_is_the_step_that_failed(view_client):
+    failed_at_e = make_saga("forward")  # e failed with TransientError
+    failed_at_b = make_saga("compensation")  # b's compensation failed with TransientError
+    both = {"error_type": "tests.sagas.TransientError"}
+    assert listed(view_client, **both) == {failed_at_e.pk, failed_at_b.pk}
+    assert listed(view_client, step="e", **both) == {failed_at_e.pk}
+    assert listed(view_client, step="b", **both) == {failed_at_b.pk}

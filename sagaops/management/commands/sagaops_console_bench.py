@@ -255,6 +255,7 @@ class Command(BaseCommand):
             ("list, first page", base),
             ("list, filtered (compensated, type)", f"{base}?status__exact=compensated&type=order.checkout"),
             ("list, filtered (has error, last 7 days)", f"{base}?error=yes&age=7d"),
+            ("list, filtered (error type)", f"{base}?error_type=smtplib.SMTPServerDisconnected"),
             (
                 "list, filtered (step + error type)",
                 f"{base}?step={last_step}&error_type=smtplib.SMTPServerDisconnected",
