@@ -39,6 +39,10 @@ def error_types() -> list[str]:
     return list(types)
 
 
+def cached_error_types() -> list[str]:
+    return cache.get_or_set(ERROR_TYPES_KEY, error_types, ERROR_TYPES_TTL)
+
+
 class StepFilter(admin.SimpleListFilter):
     """The step a saga is at now (its current step), by name across every registered type."""
 
@@ -73,7 +77,7 @@ class ErrorTypeFilter(admin.SimpleListFilter):
     parameter_name = "error_type"
 
     def lookups(self, request, model_admin):
-        return [(t, t.rsplit(".", 1)[-1]) for t in cache.get_or_set(ERROR_TYPES_KEY, error_types, ERROR_TYPES_TTL)]
+        return [(t, t.rsplit(".", 1)[-1]) for t in cached_error_types()]
 
     def queryset(self, request, queryset):
         if not self.value():

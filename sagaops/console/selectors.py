@@ -101,8 +101,12 @@ def problem_began(saga_ids: list) -> dict[Any, datetime]:
     return dict(rows.annotate(first=Min("at")).order_by())
 
 
-def stuck_sections(*, limit: int = SECTION_LIMIT, now: datetime | None = None) -> list[StuckSection]:
-    """Failed compensations first (money or stock may be held), then stuck forward, then stalled."""
+def stuck_sections(
+    *, limit: int = SECTION_LIMIT, now: datetime | None = None, narrow: Q | None = None
+) -> list[StuckSection]:
+    """Failed compensations first (money or stock may be held), then stuck forward, then stalled.
+
+    `narrow` (type, search, error type) restricts every section and its total."""
     comp_failed = Exists(SagaStep.objects.filter(saga=OuterRef("pk"), status=StepStatus.COMPENSATION_FAILED))
     stuck = Saga.objects.filter(status=SagaStatus.STUCK)
     queries = [
@@ -128,7 +132,11 @@ def stuck_sections(*, limit: int = SECTION_LIMIT, now: datetime | None = None) -
             Saga.objects.filter(status__in=STALLABLE, updated_at__lt=stuck_cutoff(now)),
         ),
     ]
-    totals = _section_totals(now)
+    if narrow is not None:
+        queries = [(key, title, help, qs.filter(narrow)) for key, title, help, qs in queries]
+        totals = {key: qs.count() for key, _, _, qs in queries}  # bounded by the stuck/active partial indexes
+    else:
+        totals = _section_totals(now)
     return [StuckSection(key, title, help, _rows(qs, limit), totals[key]) for key, title, help, qs in queries]
 
 
@@ -206,17 +214,18 @@ class FailureGroup:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def failure_groups(*, limit: int = 200) -> list[FailureGroup]:
+def failure_groups(*, limit: int = 200, saga_type: str = "", error_type: str = "") -> list[FailureGroup]:
     sql = f"""
         SELECT type, step, phase, error_type, count(*), min(updated_at), max(updated_at),
                (array_agg(saga_id ORDER BY updated_at DESC))[1]
         FROM ({_CULPRITS}) culprits
+        WHERE (%(type)s = '' OR type = %(type)s) AND (%(error_type)s = '' OR error_type = %(error_type)s)
         GROUP BY type, step, phase, error_type
         ORDER BY count(*) DESC, type, step
-        LIMIT %s
+        LIMIT %(limit)s
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        cursor.execute(sql, {"type": saga_type, "error_type": error_type, "limit": limit})
         rows = cursor.fetchall()
     # The latest error of each group: read from one saga per group only.
     errors = dict(Saga.objects.filter(pk__in=[r[7] for r in rows]).values_list("pk", "last_error"))

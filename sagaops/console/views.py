@@ -29,6 +29,8 @@ from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.gantt import spans, steps_svg
 from sagaops.console.groups import REPAIR_GROUP, VIEW_GROUP
 from sagaops.console.links import saga_links
+from sagaops.console.narrow import Narrowing
+from sagaops.console.narrow import choices as narrow_choices
 from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
@@ -66,7 +68,8 @@ def detail_url(saga_id) -> str:
 
 def stuck(request, model_admin):
     _require_view(request, model_admin)
-    sections = selectors.stuck_sections()
+    narrowing = Narrowing.from_params(request.GET)
+    sections = selectors.stuck_sections(narrow=narrowing.as_q())
     ctx = _context(
         request,
         model_admin,
@@ -74,6 +77,9 @@ def stuck(request, model_admin):
         sections=sections,
         total=sum(s.total for s in sections),
         threshold=settings.SAGAOPS_STUCK_AFTER,
+        narrowing=narrowing,
+        with_search=True,
+        **narrow_choices(),
     )
     return TemplateResponse(request, "sagaops/console/stuck.html", ctx)
 
@@ -108,14 +114,15 @@ def saga_live(request, model_admin, object_id):
 
 def failure_groups(request, model_admin):
     _require_view(request, model_admin)
-    groups = selectors.failure_groups()
+    narrowing = Narrowing.from_params(request.GET)
+    groups = selectors.failure_groups(saga_type=narrowing.saga_type, error_type=narrowing.error_type)
     for group in groups:
         group.actions = [
             (ACTIONS[name], urlencode({**group.params, "action": name}))
             for name in _group_actions(group.signature)
             if ACTIONS[name].allowed(request.user)
         ]
-    ctx = _context(request, model_admin, "Failure groups", groups=groups)
+    ctx = _context(request, model_admin, "Failure groups", groups=groups, narrowing=narrowing, **narrow_choices())
     return TemplateResponse(request, "sagaops/console/groups.html", ctx)
 
 

@@ -140,6 +140,24 @@ def test_search_by_short_id_customer_and_filters_with_saved_views(chromium, live
     shot(page, "saga-list-empty")
     page.click("#saved-views a[data-view='ann stuck transient']")
     expect(page.locator("#result_list tbody tr").first).to_be_visible()
+
+    # the stuck page and the failure groups narrow the same way
+    page.goto(f"{live_server.url}/admin/sagaops/saga/stuck/")
+    page.fill("#narrow input[name=q]", "bob")
+    page.click("#narrow input[type=submit]")
+    expect(page.locator("p.narrowed")).to_contain_text("bob")
+    bobs = {str(s.pk) for s in incident if s.payload["customer"] == "bob" and s.status != "completed"}
+    shown = set(page.locator("tr.stuck-row").evaluate_all("rows => rows.map(r => r.dataset.saga)"))
+    assert shown and shown <= bobs
+    shot(page, "stuck-narrowed")
+    page.goto(f"{live_server.url}/admin/sagaops/saga/groups/")
+    page.select_option("#narrow select[name=error_type]", "tests.sagas.BusinessError")
+    page.click("#narrow input[type=submit]")
+    expect(page.locator("#groups tr.group")).to_have_count(0)
+    page.select_option("#narrow select[name=error_type]", "tests.sagas.TransientError")
+    page.click("#narrow input[type=submit]")
+    expect(page.locator("#groups")).to_contain_text("TransientError")
+    shot(page, "failure-groups-narrowed")
     page.context.close()
 
 

@@ -98,3 +98,33 @@ def test_with_an_error_type_the_step_filter_is_the_step_that_failed(view_client)
     assert listed(view_client, **both) == {failed_at_e.pk, failed_at_b.pk}
     assert listed(view_client, step="e", **both) == {failed_at_e.pk}
     assert listed(view_client, step="b", **both) == {failed_at_b.pk}
+
+
+def test_the_stuck_page_narrows_by_type_error_type_and_search(view_client):
+    from tests.console.factories import make_saga as saga
+
+    forward = saga("forward", payload={"order_id": 1, "customer": "ann"})
+    compensation = saga("compensation", payload={"order_id": 2, "customer": "bob"})
+    stuck = reverse("admin:sagaops_saga_stuck")
+
+    def shown(**params):
+        response = view_client.get(stuck, params)
+        return {row.saga.pk for section in response.context["sections"] for row in section.rows}, response
+
+    assert shown()[0] == {forward.pk, compensation.pk}
+    assert shown(q="ann")[0] == {forward.pk}
+    assert shown(q=str(compensation.pk)[:8])[0] == {compensation.pk}
+    assert shown(error_type="tests.sagas.TransientError")[0] == {forward.pk, compensation.pk}
+    ids, response = shown(type="test.async")
+    assert ids == set() and sum(s.total for s in response.context["sections"]) == 0
+    assert "matching type test.async" in response.content.decode()
+
+
+def test_failure_groups_narrow_by_type_and_error_type(view_client):
+    make_saga("forward")
+    make_saga("compensation")
+    groups = reverse("admin:sagaops_saga_groups")
+    assert len(view_client.get(groups).context["groups"]) == 2
+    assert view_client.get(groups, {"type": "test.async"}).context["groups"] == []
+    only = view_client.get(groups, {"error_type": "tests.sagas.TransientError", "type": "test.flow"}).context["groups"]
+    assert {g.signature.step for g in only} == {"e", "b"}

@@ -252,6 +252,11 @@ class Command(BaseCommand):
         span = f"started_from={(now - timedelta(days=12)):%Y-%m-%d}&started_to={(now - timedelta(days=10)):%Y-%m-%d}"
         pages = [
             ("stuck page", f"{base}stuck/"),
+            (
+                "stuck page, narrowed (type + error type)",
+                f"{base}stuck/?type=order.checkout&error_type=smtplib.SMTPServerDisconnected",
+            ),
+            ("stuck page, narrowed (search customer)", f"{base}stuck/?q=customer-42"),
             ("list, first page", base),
             ("list, filtered (compensated, type)", f"{base}?status__exact=compensated&type=order.checkout"),
             ("list, filtered (has error, last 7 days)", f"{base}?error=yes&age=7d"),
@@ -269,6 +274,7 @@ class Command(BaseCommand):
             ("saga live state (the page's poll)", f"{base}{stuck.pk}/live/" if stuck else None),
             ("confirm page (resolve)", f"{base}{stuck.pk}/act/resolve/" if stuck else None),
             ("failure groups", f"{base}groups/"),
+            ("failure groups, narrowed (error type)", f"{base}groups/?error_type=smtplib.SMTPServerDisconnected"),
             ("dashboard (with system health)", f"{base}dashboard/"),
             ("admin index (attention + health)", "/admin/"),
             ("audit trail", f"{base}audit/"),
