@@ -27,6 +27,7 @@ checkout = register(
         timeout=timedelta(minutes=10),
         description="Place an order: reserve stock, charge the customer, confirm, notify.",
         payload_schema=CheckoutPayload,
+        search_keys=("order_id", "customer"),
         steps=[
             # The order row is written with the saga, so a saga that turns back cancels it even if
             # this step never ran (always_compensate).

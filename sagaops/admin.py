@@ -7,12 +7,10 @@ confirmation of each repair) under /admin/sagaops/saga/ through `get_urls`.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -20,6 +18,8 @@ from django.utils.html import format_html
 
 from sagaops.console import views
 from sagaops.console.actions import ACTIONS
+from sagaops.console.filters import ErrorTypeFilter, StartedRangeFilter, StepFilter
+from sagaops.console.search import search_q
 from sagaops.console.selectors import definition_or_none, stuck_q
 from sagaops.definitions import registered_types
 from sagaops.models import Saga
@@ -28,6 +28,7 @@ from sagaops.templatetags.sagaops_console import ago
 admin.site.site_header = "sagaops console"
 admin.site.site_title = "sagaops"
 admin.site.index_title = "Operations"
+admin.site.site_url = None  # no public site: "View site" would lead nowhere
 
 
 class CappedCountPaginator(Paginator):
@@ -37,7 +38,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        # Unordered: PostgreSQL may stop at CAP + 1 matches instead of sorting every one first.
+        return self.object_list.order_by()[: self.CAP + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -113,9 +115,21 @@ class ErrorFilter(admin.SimpleListFilter):
 class SagaAdmin(admin.ModelAdmin):
     list_display = ("short_id", "type", "badge", "step_name", "created", "updated", "error")
     list_display_links = ("short_id",)
-    list_filter = ("status", TypeFilter, StuckFilter, AgeFilter, ErrorFilter)
+    list_filter = (
+        "status",
+        TypeFilter,
+        StepFilter,
+        StuckFilter,
+        AgeFilter,
+        StartedRangeFilter,
+        ErrorFilter,
+        ErrorTypeFilter,
+    )
     search_fields = ("=id",)  # the real search is get_search_results
-    search_help_text = "Saga id, correlation id, idempotency key or order id (exact)."
+    search_help_text = (
+        "Saga id or its first 8 characters, correlation id, idempotency key, order id, customer "
+        "(and any business key a saga type declares). Exact matches."
+    )
     ordering = ("-created_at",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-filter counts would scan millions of rows
@@ -179,20 +193,9 @@ class SagaAdmin(admin.ModelAdmin):
         return format_html('<span class="sagaops-error" title="{}">{}</span>', text, text[:90])
 
     def get_search_results(self, request, queryset, search_term):
-        """Exact matches only, each backed by an index: id, correlation id, idempotency key, order id."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if "\x00" in term:
-            return queryset.none(), False  # nothing holds NUL, and PostgreSQL cannot compare with it
-        q = Q(correlation_id=term) | Q(idempotency_key=term)
-        try:
-            q |= Q(pk=uuid.UUID(term))
-        except ValueError:
-            pass
-        if term.isascii() and term.isdigit():  # "²".isdigit() is true too, and int() refuses it
-            q |= Q(context__payload__order_id=int(term)) | Q(correlation_id=f"order:{term}")
-        return queryset.filter(q), False
+        """Exact matches, each backed by an index (see sagaops.console.search)."""
+        q = search_q(search_term)
+        return (queryset, False) if q is None else (queryset.filter(q), False)
 
     # --- bulk actions from the list: preview, reason, then a Celery task ---
 
@@ -233,6 +236,10 @@ class SagaAdmin(admin.ModelAdmin):
             path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
+            path("audit/", wrap(views.audit), name=name + "audit"),
+            path("views/", wrap(views.saved_view_create), name=name + "saved_views"),
+            path("views/<int:view_id>/delete/", wrap(views.saved_view_delete), name=name + "saved_view_delete"),
+            path("<uuid:object_id>/live/", wrap(views.saga_live), name=name + "live"),
             path("<uuid:object_id>/act/<str:action>/", wrap(views.saga_action), name=name + "action"),
             *super().get_urls(),
         ]

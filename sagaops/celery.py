@@ -5,6 +5,7 @@ import os
 from celery import Celery
 from celery.signals import setup_logging
 
+from sagaops.console import heartbeat
 from sagaops.observability.logging import configure_celery_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sagaops.settings")
@@ -15,3 +16,5 @@ app.autodiscover_tasks()
 
 # Workers and beat log through settings.LOGGING: lines carry the saga's ids, JSON with LOG_FORMAT=json.
 setup_logging.connect(configure_celery_logging, weak=False)
+# Workers announce themselves (and beat's tasks their last run) for the console's health panel.
+heartbeat.connect()

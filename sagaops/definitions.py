@@ -98,6 +98,9 @@ class SagaDefinition:
     # A DRF serializer class the start payload must satisfy: `POST /api/sagas/` answers 400 naming
     # the field otherwise. None accepts any JSON object.
     payload_schema: type | None = field(default=None, compare=False)
+    # Business keys of the start payload an operator searches by (order id, customer, ...): the
+    # console's search matches them exactly, through one GIN index on the payload.
+    search_keys: tuple[str, ...] = ()
     # Choreographed: services run the steps by reacting to events (sagaops.choreography tracks
     # them); the executor never runs them, and force compensation calls `on_force_compensate`.
     choreographed: bool = False
@@ -153,3 +156,13 @@ def find_definition(name: str, version: int | None = None) -> SagaDefinition | N
 
 def registered_types() -> list[str]:
     return sorted(_latest)
+
+
+def search_keys() -> list[str]:
+    """Every payload key some registered definition declares searchable."""
+    return sorted({key for definition in _registry.values() for key in definition.search_keys})
+
+
+def registered_definitions() -> list[tuple[str, int]]:
+    """Every (name, version) registered in this process: what a worker can run."""
+    return sorted(_registry)

@@ -147,7 +147,11 @@ class SagaEvent(models.Model):
 
     class Meta:
         ordering = ["saga", "id"]
-        indexes = [models.Index(fields=["saga", "id"], name="saga_event_timeline")]
+        indexes = [
+            models.Index(fields=["saga", "id"], name="saga_event_timeline"),
+            # The console's audit trail: operator actions newest first, without reading system events.
+            models.Index(fields=["-id"], name="saga_event_operator", condition=Q(actor_type="operator")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.step}".strip()
@@ -241,3 +245,32 @@ class BulkAction(models.Model):
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results.values() if r.get("outcome") == outcome)
+
+    @property
+    def summary(self) -> str:
+        """What came of it, honestly: "8 done, 1 refused" rather than "9 processed"."""
+        counts = [(self.count(o), o) for o in ("done", "refused", "error")]
+        text = ", ".join(f"{n} {'failed' if o == 'error' else o}" for n, o in counts if n) or "nothing yet"
+        pending = self.total - len(self.results)
+        if pending and self.status != self.Status.DONE:
+            return f"{text} ({pending} to go)"
+        if self.status == self.Status.DONE and counts[0][0] < self.total:
+            return f"Partial: {text}"
+        return text
+
+
+class SavedView(models.Model):
+    """An operator's named saga-list query (filters and search), offered above the list."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    # The list's query string without page and action parameters: "status__exact=stuck&q=ann".
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

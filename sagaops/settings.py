@@ -160,6 +160,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Who the default alert rules page (and Django mails server errors to): comma-separated addresses.
+ADMINS = [(a.strip(), a.strip()) for a in os.environ.get("DJANGO_ADMINS", "").split(",") if a.strip()]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sagaops@localhost")
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend) for alert mail.
@@ -213,6 +215,12 @@ SAGAOPS_LOCK_TTL = float(os.environ.get("SAGAOPS_LOCK_TTL", "15"))
 SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
 # A running/compensating saga with no progress for longer than this is shown as stuck (seconds).
 SAGAOPS_STUCK_AFTER = int(os.environ.get("SAGAOPS_STUCK_AFTER", "300"))
+# The console's system health: workers write a heartbeat this often (s); red past these limits (s).
+SAGAOPS_WORKER_HEARTBEAT = float(os.environ.get("SAGAOPS_WORKER_HEARTBEAT", "10"))
+SAGAOPS_HEALTH_TICK_LAG = float(os.environ.get("SAGAOPS_HEALTH_TICK_LAG", "10"))
+SAGAOPS_HEALTH_RECONCILE_AGE = float(os.environ.get("SAGAOPS_HEALTH_RECONCILE_AGE", "120"))
+SAGAOPS_HEALTH_QUEUE_DEPTH = int(os.environ.get("SAGAOPS_HEALTH_QUEUE_DEPTH", "1000"))
+SAGAOPS_HEALTH_STREAM_LAG = int(os.environ.get("SAGAOPS_HEALTH_STREAM_LAG", "1000"))
 # Base URL of the inventory and payments services; empty means call them in-process.
 SAGAOPS_PARTICIPANTS_URL = os.environ.get("SAGAOPS_PARTICIPANTS_URL", "")
 # Extra modules that register saga definitions, besides each app's sagas.py (comma-separated),

@@ -67,6 +67,7 @@ FAST_COMP = RetryPolicy(max_attempts=2, initial_delay=0.1, backoff=1.0)
 flow = register(
     SagaDefinition(
         name="test.flow",
+        search_keys=("order_id", "customer"),
         steps=[
             Step("a", action, compensation=compensation, retry=FAST, compensation_retry=FAST_COMP),
             Step("b", action, compensation=compensation, kind="remote", retry=FAST, compensation_retry=FAST_COMP),

@@ -34,3 +34,4 @@ WHITENOISE_USE_FINDERS = True
 SAGAOPS_START_GRACE = 3
 # The alert tests' webhook receiver listens on loopback.
 SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+SAGAOPS_WORKER_HEARTBEAT = 1.0  # the console health tests wait for a heartbeat

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from sagaops.definitions import SagaDefinition, find_definition
@@ -95,11 +95,27 @@ def _rows(queryset, limit: int) -> list[StuckRow]:
     rows = SagaStep.objects.filter(saga_id__in=[s.pk for s in sagas]).defer("last_traceback", "result")
     for step in rows.order_by("saga_id", "index"):
         steps.setdefault(step.saga_id, []).append(step)
-    return [StuckRow(saga, culprit(saga, steps.get(saga.pk, [])), saga.updated_at) for saga in sagas]
+    began = problem_began([s.pk for s in sagas if s.status == SagaStatus.STUCK])
+    return [
+        StuckRow(saga, culprit(saga, steps.get(saga.pk, [])), began.get(saga.pk, saga.updated_at)) for saga in sagas
+    ]
 
 
-def stuck_sections(*, limit: int = SECTION_LIMIT, now: datetime | None = None) -> list[StuckSection]:
-    """Failed compensations first (money or stock may be held), then stuck forward, then stalled."""
+def problem_began(saga_ids: list) -> dict[Any, datetime]:
+    """When each stuck saga first became stuck: an operator's retry that failed again is the same problem,
+    so "since" must not restart at the last retry (updated_at does)."""
+    if not saga_ids:
+        return {}
+    rows = SagaEvent.objects.filter(saga_id__in=saga_ids, kind="saga_stuck").values_list("saga_id")
+    return dict(rows.annotate(first=Min("at")).order_by())
+
+
+def stuck_sections(
+    *, limit: int = SECTION_LIMIT, now: datetime | None = None, narrow: Q | None = None
+) -> list[StuckSection]:
+    """Failed compensations first (money or stock may be held), then stuck forward, then stalled.
+
+    `narrow` (type, search, error type) restricts every section and its total."""
     comp_failed = Exists(SagaStep.objects.filter(saga=OuterRef("pk"), status=StepStatus.COMPENSATION_FAILED))
     stuck = Saga.objects.filter(status=SagaStatus.STUCK)
     queries = [
@@ -126,7 +142,11 @@ def stuck_sections(*, limit: int = SECTION_LIMIT, now: datetime | None = None) -
             Saga.objects.filter(stalled_q(now)),
         ),
     ]
-    totals = _section_totals(now)
+    if narrow is not None:
+        queries = [(key, title, help, qs.filter(narrow)) for key, title, help, qs in queries]
+        totals = {key: qs.count() for key, _, _, qs in queries}  # bounded by the stuck/active partial indexes
+    else:
+        totals = _section_totals(now)
     return [StuckSection(key, title, help, _rows(qs, limit), totals[key]) for key, title, help, qs in queries]
 
 
@@ -204,17 +224,18 @@ class FailureGroup:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def failure_groups(*, limit: int = 200) -> list[FailureGroup]:
+def failure_groups(*, limit: int = 200, saga_type: str = "", error_type: str = "") -> list[FailureGroup]:
     sql = f"""
         SELECT type, step, phase, error_type, count(*), min(updated_at), max(updated_at),
                (array_agg(saga_id ORDER BY updated_at DESC))[1]
         FROM ({_CULPRITS}) culprits
+        WHERE (%(type)s = '' OR type = %(type)s) AND (%(error_type)s = '' OR error_type = %(error_type)s)
         GROUP BY type, step, phase, error_type
         ORDER BY count(*) DESC, type, step
-        LIMIT %s
+        LIMIT %(limit)s
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        cursor.execute(sql, {"type": saga_type, "error_type": error_type, "limit": limit})
         rows = cursor.fetchall()
     # The latest error of each group: read from one saga per group only.
     errors = dict(Saga.objects.filter(pk__in=[r[7] for r in rows]).values_list("pk", "last_error"))
@@ -388,7 +409,7 @@ class StepView:
     compensable: bool
 
 
-def saga_detail(*, saga: Saga) -> dict[str, Any]:
+def saga_detail(*, saga: Saga, kind: str = "") -> dict[str, Any]:
     steps = list(SagaStep.objects.filter(saga=saga).order_by("index"))
     definition = definition_or_none(saga)
     views = []
@@ -408,8 +429,46 @@ def saga_detail(*, saga: Saga) -> dict[str, Any]:
         "steps": views,
         "step_rows": steps,
         "culprit": culprit(saga, steps),
+        "errored": [s for s in steps if s.last_error],
+        "forward_cause": forward_cause(steps),
         "context": saga_context(saga=saga, steps=steps),
-        "events": events[::-1],
+        "all_events": events[::-1],  # oldest first, for the chart
+        "events": [e for e in events if not kind or e.kind == kind],  # newest first
+        "event_kinds": sorted({e.kind for e in events}),
+        "kind": kind,
         "events_truncated": len(events) == TIMELINE_LIMIT,
         "stalled": is_stalled(saga, now=timezone.now(), stuck_after=timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)),
+        "active": saga.status in STALLABLE,
+        "related": related_sagas(saga),
+    }
+
+
+def forward_cause(steps: list[SagaStep]) -> SagaStep | None:
+    """The failed forward step that made a saga turn back: shown next to a failed compensation."""
+    if not any(s.status == StepStatus.COMPENSATION_FAILED for s in steps):
+        return None
+    return next((s for s in reversed(steps) if s.status == StepStatus.FAILED), None)
+
+
+RELATED_LIMIT = 20
+
+
+def related_sagas(saga: Saga) -> list[Saga]:
+    """Other sagas with the same correlation id (the indexed column), newest first."""
+    if not saga.correlation_id:
+        return []
+    others = Saga.objects.filter(correlation_id=saga.correlation_id).exclude(pk=saga.pk).defer("context")
+    return list(others.order_by("-created_at")[:RELATED_LIMIT])
+
+
+def saga_live(*, saga_id) -> dict[str, Any] | None:
+    """What the saga page polls while a saga is active: enough to know that it moved."""
+    row = Saga.objects.filter(pk=saga_id).values("status", "version", "updated_at").first()
+    if row is None:
+        return None
+    return {
+        "status": row["status"],
+        "version": row["version"],
+        "updated_at": row["updated_at"].isoformat(),
+        "active": row["status"] in STALLABLE,
     }

@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,18 +20,34 @@ from django.utils.http import urlencode
 
 from sagaops.console import selectors
 from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
+from sagaops.console.audit import PAGE as AUDIT_PAGE
+from sagaops.console.audit import AuditQuery, action_kinds, audit_trail
+from sagaops.console.audit import operators as audit_operators
 from sagaops.console.charts import legend, throughput_svg
+from sagaops.console.filters import parse_when
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
+from sagaops.console.gantt import spans, steps_svg
+from sagaops.console.groups import REPAIR_GROUP, VIEW_GROUP
+from sagaops.console.links import saga_links
+from sagaops.console.narrow import Narrowing
+from sagaops.console.narrow import choices as narrow_choices
+from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
-from sagaops.models import BulkAction, Saga
-from sagaops.rules import payload_diff
+from sagaops.models import BulkAction, Saga, SagaStep, SavedView
 from sagaops.storable import json_loads_storable
 
 
 def _require_view(request, model_admin) -> None:
     if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+        raise PermissionDenied(
+            f"The console's pages need the group {VIEW_GROUP!r} (or the permission sagaops.view_saga)."
+        )
+
+
+def _require_action(request, spec) -> None:
+    if not spec.allowed(request.user):
+        raise PermissionDenied(f"{spec.label} needs the group {REPAIR_GROUP!r} (or the permission {spec.perm}).")
 
 
 def _context(request, model_admin, title: str, **extra):
@@ -53,7 +69,8 @@ def detail_url(saga_id) -> str:
 
 def stuck(request, model_admin):
     _require_view(request, model_admin)
-    sections = selectors.stuck_sections()
+    narrowing = Narrowing.from_params(request.GET)
+    sections = selectors.stuck_sections(narrow=narrowing.as_q())
     ctx = _context(
         request,
         model_admin,
@@ -61,6 +78,9 @@ def stuck(request, model_admin):
         sections=sections,
         total=sum(s.total for s in sections),
         threshold=settings.SAGAOPS_STUCK_AFTER,
+        narrowing=narrowing,
+        with_search=True,
+        **narrow_choices(),
     )
     return TemplateResponse(request, "sagaops/console/stuck.html", ctx)
 
@@ -68,7 +88,7 @@ def stuck(request, model_admin):
 def saga_detail(request, model_admin, object_id):
     _require_view(request, model_admin)
     saga = get_object_or_404(Saga, pk=_uuid_or_404(object_id))
-    detail = selectors.saga_detail(saga=saga)
+    detail = selectors.saga_detail(saga=saga, kind=request.GET.get("kind", ""))
     ctx = _context(
         request,
         model_admin,
@@ -77,21 +97,33 @@ def saga_detail(request, model_admin, object_id):
         original=saga,
         actions=offered(saga, detail["step_rows"], request.user),
         context_json=json.dumps(detail["context"], indent=2, sort_keys=True, default=str),
+        chart=steps_svg(spans(detail["all_events"])),
+        links=saga_links(saga),
         **detail,
     )
     return TemplateResponse(request, "sagaops/console/saga_detail.html", ctx)
 
 
+def saga_live(request, model_admin, object_id):
+    """Polled by saga_live.js while the saga is active: the page reloads when the version moves."""
+    _require_view(request, model_admin)
+    state = selectors.saga_live(saga_id=object_id)
+    if state is None:
+        raise Http404("no such saga")
+    return JsonResponse(state)
+
+
 def failure_groups(request, model_admin):
     _require_view(request, model_admin)
-    groups = selectors.failure_groups()
+    narrowing = Narrowing.from_params(request.GET)
+    groups = selectors.failure_groups(saga_type=narrowing.saga_type, error_type=narrowing.error_type)
     for group in groups:
         group.actions = [
             (ACTIONS[name], urlencode({**group.params, "action": name}))
             for name in _group_actions(group.signature)
             if ACTIONS[name].allowed(request.user)
         ]
-    ctx = _context(request, model_admin, "Failure groups", groups=groups)
+    ctx = _context(request, model_admin, "Failure groups", groups=groups, narrowing=narrowing, **narrow_choices())
     return TemplateResponse(request, "sagaops/console/groups.html", ctx)
 
 
@@ -209,8 +241,7 @@ def saga_action(request, model_admin, object_id, action):
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("no such action")
-    if not spec.allowed(request.user):
-        raise PermissionDenied
+    _require_action(request, spec)
     saga = get_object_or_404(Saga, pk=object_id)
     form_class = RetryForm if spec.name == "retry" else ActionForm
     if request.method == "POST":
@@ -240,7 +271,7 @@ def _act(request, model_admin, spec, saga: Saga, form):
     if payload is not None and payload == saga.payload:
         payload = None
     if spec.name == "retry" and payload is not None and not data.get("diff_confirmed"):
-        diff = payload_diff(saga.payload, payload)
+        diff = payload_changes(saga.payload, payload)
         confirm = RetryForm(
             initial={**data, "payload": json.dumps(payload, indent=2, sort_keys=True), "diff_confirmed": True}
         )
@@ -257,19 +288,24 @@ def _act(request, model_admin, spec, saga: Saga, form):
     except ActionRefused as error:
         model_admin.message_user(request, f"{spec.label} refused: {error}", messages.ERROR)
         return HttpResponseRedirect(detail_url(saga.pk))
-    model_admin.message_user(request, f"{spec.label}: done. {_next_hint(spec)}", messages.SUCCESS)
+    model_admin.message_user(request, _outcome_message(spec), messages.SUCCESS)
     return HttpResponseRedirect(detail_url(saga.pk))
 
 
-def _next_hint(spec) -> str:
+def _outcome_message(spec) -> str:
+    """Say what actually happened: a resolve is final, every other repair only hands the saga to a worker."""
     if spec.name == "resolve":
-        return "The saga is closed."
-    return "A worker carries the saga on; reload this page to follow it."
+        return f"{spec.label}: done. The saga is closed."
+    return (
+        f"{spec.label}: queued. A worker carries the saga on; this page follows it and shows the outcome when it lands."
+    )
 
 
 def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
     seen = form["expected_version"].value()
     step = form["step"].value() or ""
+    steps = list(SagaStep.objects.filter(saga=saga).order_by("index"))
+    definition = selectors.definition_or_none(saga)
     ctx = _context(
         request,
         model_admin,
@@ -280,6 +316,8 @@ def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
         form=form,
         step=step,
         diff=diff,
+        plan=repair_plan(spec.name, saga, steps, definition, step),
+        pivot_warning=pivot_warning(definition, steps, [row.key for row in diff or []]),
         stale=seen not in (None, "") and str(seen) != str(saga.version),
         seen=seen,
     )
@@ -293,8 +331,7 @@ def _bulk_action(request, name: str):
     action = ACTIONS.get(name)
     if action is None or name not in BULK_ACTIONS:
         raise Http404("no such bulk action")
-    if not action.allowed(request.user):
-        raise PermissionDenied
+    _require_action(request, action)
     return action
 
 
@@ -329,3 +366,73 @@ def _uuid_or_404(value):
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404("not a saga id") from None
+
+
+# --- saved views of the saga list ---
+
+
+def saved_view_create(request, model_admin):
+    _require_view(request, model_admin)
+    changelist = reverse("admin:sagaops_saga_changelist")
+    if request.method != "POST":
+        return HttpResponseRedirect(changelist)
+    name = request.POST.get("name", "").strip()[:100]
+    query = request.POST.get("query", "").strip().lstrip("?")[:1000]
+    if not name:
+        model_admin.message_user(request, "A saved view needs a name.", messages.ERROR)
+        return HttpResponseRedirect(f"{changelist}?{query}")
+    SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+    model_admin.message_user(request, f"View {name!r} saved.", messages.SUCCESS)
+    return HttpResponseRedirect(f"{changelist}?{query}")
+
+
+def saved_view_delete(request, model_admin, view_id):
+    _require_view(request, model_admin)
+    if request.method == "POST":
+        deleted, _ = SavedView.objects.filter(pk=view_id, user=request.user).delete()
+        if deleted:
+            model_admin.message_user(request, "View deleted.", messages.SUCCESS)
+    return HttpResponseRedirect(reverse("admin:sagaops_saga_changelist"))
+
+
+# --- the audit trail ---
+
+
+def audit(request, model_admin):
+    _require_view(request, model_admin)
+    query, error = _audit_query(request.GET)
+    if error:
+        model_admin.message_user(request, error, messages.ERROR)
+    rows = audit_trail(query)
+    bulks = BulkAction.objects.select_related("user").order_by("-created_at")
+    if query.operator:
+        bulks = bulks.filter(user__username=query.operator)
+    if query.since:
+        bulks = bulks.filter(created_at__gte=query.since)
+    if query.until:
+        bulks = bulks.filter(created_at__lte=query.until)
+    ctx = _context(
+        request,
+        model_admin,
+        "Audit trail: operator actions",
+        rows=rows,
+        query=query,
+        params=request.GET,
+        operators=audit_operators(),
+        kinds=action_kinds(),
+        bulks=list(bulks[:20]),
+        labels={k: a.label for k, a in ACTIONS.items()},
+        page_size=AUDIT_PAGE,
+    )
+    return TemplateResponse(request, "sagaops/console/audit.html", ctx)
+
+
+def _audit_query(params) -> tuple[AuditQuery, str]:
+    try:
+        since = parse_when(params["since"]) if params.get("since") else None
+        until = parse_when(params["until"], end=True) if params.get("until") else None
+    except ValueError as error:
+        return AuditQuery(
+            params.get("operator", ""), params.get("kind", "")
+        ), f"Not a date: {error} (use 2026-01-31 or 2026-01-31T14:05)."
+    return AuditQuery(params.get("operator", ""), params.get("kind", ""), since, until), ""

@@ -63,7 +63,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "kind", "saga_type", "threshold", "enabled"]}),
-        ("Email", {"fields": ["email_recipients"]}),
+        ("Email", {"fields": ["email_recipients", "to_admins"]}),
         ("Webhook", {"fields": ["webhook_url", "webhook_secret"]}),
     ]
 

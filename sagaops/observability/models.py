@@ -1,5 +1,6 @@
 """Alert rules operators configure in the console, and every alert sagaops sent (or tried to)."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -9,9 +10,18 @@ class AlertRule(models.Model):
         COMPENSATION_FAILED = "compensation_failed", "A compensation failed"
         STUCK_COUNT_OVER = "stuck_count_over", "Sagas needing attention over the threshold"
         TIMER_BACKLOG_OVER = "timer_backlog_over", "Oldest due timer overdue by more than the threshold (s)"
+        NO_WORKER = "no_worker", "No live Celery worker for more than the threshold (s)"
+        TICK_LAG_OVER = "tick_lag_over", "Last timer tick longer ago than the threshold (s)"
+        UNKNOWN_VERSION = "unknown_version", "Definition versions with active sagas that no live worker knows"
 
     PER_SAGA = (Kind.SAGA_STUCK, Kind.COMPENSATION_FAILED)
-    THRESHOLD = (Kind.STUCK_COUNT_OVER, Kind.TIMER_BACKLOG_OVER)
+    THRESHOLD = (
+        Kind.STUCK_COUNT_OVER,
+        Kind.TIMER_BACKLOG_OVER,
+        Kind.NO_WORKER,
+        Kind.TICK_LAG_OVER,
+        Kind.UNKNOWN_VERSION,
+    )
 
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -22,6 +32,9 @@ class AlertRule(models.Model):
         default=0, help_text="Stuck count: number of sagas. Timer backlog: seconds the oldest due timer is late."
     )
     email_recipients = models.TextField(blank=True, default="", help_text="Addresses, one per line or comma-separated.")
+    # The default rules a fresh install ships mail settings.ADMINS (read when sending, so setting
+    # DJANGO_ADMINS later is enough); untick it, or add addresses, to page someone else.
+    to_admins = models.BooleanField(default=False, help_text="Also email everyone in settings.ADMINS.")
     webhook_url = models.URLField(max_length=500, blank=True, default="")
     webhook_secret = models.CharField(
         max_length=200, blank=True, default="", help_text="Signs the webhook body: X-Sagaops-Signature: sha256=<hmac>."
@@ -40,7 +53,9 @@ class AlertRule(models.Model):
 
     @property
     def recipients(self) -> list[str]:
-        return [a.strip() for a in self.email_recipients.replace("\n", ",").split(",") if a.strip()]
+        listed = [a.strip() for a in self.email_recipients.replace("\n", ",").split(",") if a.strip()]
+        admins = [email for _, email in settings.ADMINS] if self.to_admins else []
+        return list(dict.fromkeys([*listed, *admins]))
 
     @property
     def channels(self) -> list[str]:

@@ -7,11 +7,16 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
-from sagaops.console import selectors
+from sagaops.console import health, selectors
+from sagaops.models import SavedView
 
 register = template.Library()
+
+# Rows needing attention on the admin index; past that it says "N of M shown, see all".
+LANDING_ROWS = 10
 
 
 def _may_view(user) -> bool:
@@ -32,8 +37,46 @@ def console_landing(context):
     request = context.get("request")
     if not _may_view(getattr(request, "user", None)):
         return {"show": False}
-    sections = selectors.stuck_sections(limit=5)
-    return {"show": True, "sections": sections, "total": sum(s.total for s in sections)}
+    sections = selectors.stuck_sections(limit=LANDING_ROWS)
+    room = LANDING_ROWS  # across the sections, failed compensations first
+    for section in sections:
+        section.rows = section.rows[:room]
+        room -= len(section.rows)
+    shown = sum(len(s.rows) for s in sections)
+    return {"show": True, "sections": sections, "total": sum(s.total for s in sections), "shown": shown}
+
+
+@register.inclusion_tag("sagaops/console/_health.html", takes_context=True)
+def system_health(context, detailed: bool = False):
+    request = context.get("request")
+    if not _may_view(getattr(request, "user", None)):
+        return {"show": False}
+    checks = health.system_health()
+    bad = [c for c in checks if not c.ok]
+    return {"show": True, "checks": checks, "bad": bad, "all_ok": not bad, "detailed": detailed}
+
+
+# Query parameters that are not part of a view (paging, the action form, the popup flags).
+NOT_A_VIEW = {"p", "all", "_popup", "_to_field", "action", "select_across", "index"}
+
+
+@register.inclusion_tag("sagaops/console/_saved_views.html", takes_context=True)
+def saved_views(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not _may_view(user):
+        return {"show": False}
+    params = request.GET.copy()
+    for name in NOT_A_VIEW:
+        params.pop(name, None)
+    views = SavedView.objects.filter(user=user).order_by("name")
+    return {"show": True, "views": list(views), "query": params.urlencode(), "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def active_filters(changelist) -> list[tuple[str, str]]:
+    """The filters in force on a changelist, as (parameter, value) pairs, for the empty state."""
+    return [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in changelist.get_filters_params().items()]
 
 
 @register.simple_tag
@@ -76,9 +119,23 @@ def ago(value: datetime | None) -> str:
 
 
 @register.filter
+def fulldate(value: datetime | None) -> str:
+    """A full date and time with its time zone, so nobody has to guess which clock the console uses."""
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), "Y-m-d H:i:s T")
+
+
+@register.filter
 def pretty_json(value) -> str:
     if value in (None, "", {}, []):
         return ""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def json_value(value) -> str:
+    """Any JSON value as JSON: null stays `null` (pretty_json would show nothing for it)."""
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 

@@ -74,7 +74,7 @@ def test_saga_detail_shows_steps_traceback_context_and_timeline(view_client, sag
     )
     body = view_client.get(detail(saga)).content.decode()
     assert "test.flow v1" in body
-    assert "<details><summary" in body and "Traceback (most recent call last)" in body
+    assert '<pre class="traceback">' in body and "Traceback (most recent call last)" in body
     assert "&quot;order_id&quot;: 4242" in body  # the context as JSON
     assert "mail server fixed" in body and "operator_retry" in body
 

@@ -173,7 +173,7 @@ def test_retries_back_off():
 @pytest.mark.django_db
 def test_a_threshold_rule_fires_once_until_it_clears(eager_celery, django_capture_on_commit_callbacks):
     # given
-    make_rule(kind=AlertRule.Kind.STUCK_COUNT_OVER, threshold=1)
+    rule = make_rule(kind=AlertRule.Kind.STUCK_COUNT_OVER, threshold=1)
     stuck_saga()
     second = stuck_saga()
 
@@ -187,7 +187,7 @@ def test_a_threshold_rule_fires_once_until_it_clears(eager_celery, django_captur
     assert "2 sagas are stuck" in mail.outbox[0].body
     assert check() == 1
     Saga.objects.filter(pk=second.pk).update(status="resolved")
-    assert check() == 1 and AlertRule.objects.get().firing_since is None
+    assert check() == 1 and AlertRule.objects.get(pk=rule.pk).firing_since is None
     Saga.objects.filter(pk=second.pk).update(status="stuck")
     assert check() == 2
 

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from sagaops.definitions import get_definition, registered_types
 from sagaops.models import Saga
@@ -243,15 +245,40 @@ class Command(BaseCommand):
         stuck = Saga.objects.filter(status="stuck", correlation_id__startswith="bench:").order_by("updated_at").first()
         order_id = Saga.objects.filter(correlation_id__startswith="bench:").count() // 2
         base = "/admin/sagaops/saga/"
+        short = str(stuck.pk)[:8] if stuck else ""
+        steps = get_definition(stuck.type).steps if stuck else []
+        last_step = steps[-1].name if steps else ""
+        now = timezone.now()
+        span = f"started_from={(now - timedelta(days=12)):%Y-%m-%d}&started_to={(now - timedelta(days=10)):%Y-%m-%d}"
         pages = [
             ("stuck page", f"{base}stuck/"),
+            (
+                "stuck page, narrowed (type + error type)",
+                f"{base}stuck/?type=order.checkout&error_type=smtplib.SMTPServerDisconnected",
+            ),
+            ("stuck page, narrowed (search customer)", f"{base}stuck/?q=customer-42"),
             ("list, first page", base),
             ("list, filtered (compensated, type)", f"{base}?status__exact=compensated&type=order.checkout"),
             ("list, filtered (has error, last 7 days)", f"{base}?error=yes&age=7d"),
+            ("list, filtered (error type)", f"{base}?error_type=smtplib.SMTPServerDisconnected"),
+            (
+                "list, filtered (step + error type)",
+                f"{base}?step={last_step}&error_type=smtplib.SMTPServerDisconnected",
+            ),
+            ("list, started between (2 days)", f"{base}?{span}"),
             ("list, search by order id", f"{base}?q={order_id}"),
+            ("list, search by short id", f"{base}?q={short}" if short else None),
+            ("list, search by customer", f"{base}?q=customer-42"),
+            ("list, search with no match", f"{base}?q=nobody-at-all"),
             ("saga detail", f"{base}{stuck.pk}/change/" if stuck else None),
+            ("saga live state (the page's poll)", f"{base}{stuck.pk}/live/" if stuck else None),
+            ("confirm page (resolve)", f"{base}{stuck.pk}/act/resolve/" if stuck else None),
             ("failure groups", f"{base}groups/"),
-            ("dashboard", f"{base}dashboard/"),
+            ("failure groups, narrowed (error type)", f"{base}groups/?error_type=smtplib.SMTPServerDisconnected"),
+            ("dashboard (with system health)", f"{base}dashboard/"),
+            ("admin index (attention + health)", "/admin/"),
+            ("audit trail", f"{base}audit/"),
+            ("audit trail, by operator and action", f"{base}audit/?operator=ops-oncall&kind=operator_resolve"),
         ]
         total = Saga.objects.count()
         self.stdout.write(f"\n{total} sagas in the database; {repeat} timed requests per page after one warm-up\n")

@@ -13,6 +13,9 @@ _TITLES = {
     "compensation_failed": "compensation failed",
     "stuck_count_over": "too many sagas need attention",
     "timer_backlog_over": "timer backlog",
+    "no_worker": "no Celery worker alive",
+    "tick_lag_over": "timer tick late",
+    "unknown_version": "definition version no worker knows",
 }
 
 
@@ -85,14 +88,24 @@ def digest(rule, alerts: list) -> dict:
 
 
 def threshold_alert(rule, value: float) -> dict:
-    unit = "s" if rule.kind == "timer_backlog_over" else " sagas"
-    link = f"{console_base()}/admin/sagaops/saga/?status__exact=stuck"
+    unit = {"timer_backlog_over": "s", "no_worker": "s", "tick_lag_over": "s", "unknown_version": " versions"}.get(
+        rule.kind, " sagas"
+    )
+    health = rule.kind in ("no_worker", "tick_lag_over", "unknown_version")
+    page = "dashboard/#system-health" if health else "?status__exact=stuck"
+    link = f"{console_base()}/admin/sagaops/saga/{page}"
     subject = f"[sagaops] {_TITLES.get(rule.kind, rule.kind)}: {value:g}{unit} (threshold {rule.threshold}{unit})"
     what = {
         "stuck_count_over": f"{value:g} sagas are stuck or have made no progress for "
         f"{settings.SAGAOPS_STUCK_AFTER} s (threshold {rule.threshold}).",
         "timer_backlog_over": f"The oldest due timer is {value:g} s late (threshold {rule.threshold} s): "
         "are the beat and the workers running?",
+        "no_worker": f"No Celery worker has sent a heartbeat for {value:.0f} s: nothing executes saga steps. "
+        "Start a worker (celery -A sagaops worker) and check its log.",
+        "tick_lag_over": f"The timer tick last ran {value:.0f} s ago: retries, leases and deadlines do not fire. "
+        "Check that celery beat is running.",
+        "unknown_version": f"{value:g} definition version(s) have active sagas that no live worker has registered: "
+        "those sagas cannot advance. Deploy a worker that still registers them.",
     }[rule.kind]
     body = f"{what}\n\nConsole: {link}\n\nAlert rule: {rule.name}"
     return {

@@ -12,11 +12,13 @@ import logging
 from datetime import timedelta
 from functools import partial
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from sagaops.console import health
 from sagaops.models import Saga, SagaStep
 from sagaops.observability import metrics
 from sagaops.observability.alerts import channels, messages
@@ -161,9 +163,22 @@ def digests_send(*, now=None) -> int:
     return sent
 
 
+HEALTH_MEASURES = {
+    Kind.NO_WORKER: health.seconds_without_worker,
+    Kind.TICK_LAG_OVER: health.tick_lag,
+    Kind.UNKNOWN_VERSION: health.unknown_version_count,
+}
+
+
 def _measure(kind: str) -> float | None:
     if kind == Kind.STUCK_COUNT_OVER:
         return float(sum(row[3] for row in metrics.saga_states()))
+    if kind in HEALTH_MEASURES:
+        try:
+            return HEALTH_MEASURES[kind]()
+        except redis.RedisError:
+            log.warning("alert check: %s could not be measured", kind, exc_info=True)
+            return None
     from sagaops import mirror
 
     try:
@@ -178,6 +193,8 @@ def thresholds_check(*, now=None) -> int:
     now = now or timezone.now()
     fired, measured = 0, {}
     for rule in AlertRule.objects.filter(enabled=True, kind__in=AlertRule.THRESHOLD):
+        if not rule.channels:
+            continue  # nobody to tell (a default rule before ADMINS is set)
         if rule.kind not in measured:
             measured[rule.kind] = _measure(rule.kind)
         value = measured[rule.kind]
