@@ -1,11 +1,50 @@
-"""The raw Redis client for the mirror, timers, locks and streams (no cache-key prefix)."""
+"""The raw Redis client for the mirror, timers, locks and streams (no cache-key prefix).
+
+One setting picks the topology: a `redis://` (or `rediss://`) REDIS_URL is one server, a
+`redis+cluster://host:port` (or `rediss+cluster://`) URL is a Redis Cluster reached through any
+one of its nodes. redis-py's `RedisCluster` routes each command to the node owning its key's slot;
+every multi-key command and script sagaops runs keeps its keys in one slot with a hash tag.
+"""
+
+from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
+from redis.cluster import RedisCluster
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+Client = redis.Redis | RedisCluster
 
 
-@lru_cache(maxsize=1)
-def get_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30)
+def is_cluster_url(url: str) -> bool:
+    return urlsplit(url).scheme in CLUSTER_SCHEMES
+
+
+def node_url(url: str) -> str:
+    """The plain `redis://` URL of the node a cluster URL names (a cluster has only database 0)."""
+    parts = urlsplit(url)
+    scheme = CLUSTER_SCHEMES.get(parts.scheme, parts.scheme)
+    path = parts.path if parts.path not in ("", "/", "/0") else ""
+    if path:
+        raise ValueError(f"a Redis Cluster has only database 0, not {path.lstrip('/')} ({url})")
+    return urlunsplit((scheme, parts.netloc, "", parts.query, ""))
+
+
+def connect(url: str) -> Client:
+    """A client for `url`: a single server, or a cluster for a `redis+cluster://` URL."""
+    if is_cluster_url(url):
+        return RedisCluster.from_url(node_url(url), decode_responses=True, health_check_interval=30)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+
+
+@lru_cache(maxsize=4)
+def _client_for(url: str) -> Client:
+    return connect(url)
+
+
+def get_redis() -> Client:
+    return _client_for(settings.REDIS_URL)

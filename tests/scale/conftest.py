@@ -1,0 +1,90 @@
+"""The scale-out stack under test: a broker (Redis or RabbitMQ) and a mirror of the test's own,
+with workers started against them. The suite's own worker is paused and, because the mirror is
+private, its beat cannot see these sagas' timers: only the test's workers drive them."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import override_settings
+
+from sagaops.processes import CeleryProcess
+from tests.conftest import OUTPUT, other_workers_paused, worker_env
+from tests.reliability.conftest import ledger  # noqa: F401 (money and stock before the test)
+from tests.scale.brokers import celery_app_on, purge, rabbitmq_missing, rabbitmq_test_url
+from tests.scale.servers import REDIS_SERVER, free_port, stop_group, wait_until
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a spare port; `restart()` brings it back empty."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> PrivateRedis:
+        import redis
+
+        cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
+        wait_until(redis.Redis(port=self.port).ping, timeout=20, what=f"redis-server :{self.port} did not answer")
+        return self
+
+    def kill(self) -> None:
+        stop_group(self.proc)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+@dataclass
+class Stack:
+    broker: str
+    broker_url: str
+    redis: PrivateRedis
+    redis_url: str
+    started: list[CeleryProcess] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"CELERY_BROKER_URL": self.broker_url, "REDIS_URL": self.redis_url}
+
+    def worker(self, name: str, *, beat: bool = True, **env: str) -> CeleryProcess:
+        env = {"SAGAOPS_CHECKOUT_STEP_TIMEOUT": "4", **self.env, **env}
+        process = CeleryProcess(
+            f"{self.broker}-{name}", log_dir=OUTPUT, env=worker_env(**env), concurrency=2, beat=beat
+        ).start()
+        self.started.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.started:
+            process.stop()
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def stack(request):
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    if request.param == "rabbitmq" and (reason := rabbitmq_missing()):
+        pytest.skip(reason)
+    with other_workers_paused():  # on the suite's broker, before this process moves to the test's
+        private = PrivateRedis().start()
+        if request.param == "redis":
+            stack = Stack("redis", private.url(0), private, private.url(1))
+        else:
+            stack = Stack("rabbitmq", rabbitmq_test_url(), private, private.url(0))
+        try:
+            with celery_app_on(stack.broker_url), override_settings(REDIS_URL=stack.redis_url):
+                if stack.broker == "rabbitmq":
+                    purge(stack.broker_url)  # what an earlier, failed run may have left
+                yield stack
+        finally:
+            stack.stop()
+            private.kill()
