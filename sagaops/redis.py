@@ -8,14 +8,31 @@ every multi-key command and script sagaops runs keeps its keys in one slot with 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from django.conf import settings
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+class Cluster(RedisCluster):
+    """A RedisCluster whose pipelines take EVALSHA.
+
+    redis-py refuses EVALSHA in a cluster pipeline as a blanket precaution, yet it routes EVALSHA
+    by the keys it names like any keyed command; every script sagaops runs names all its keys and
+    keeps them in one slot. A NOSCRIPT reply comes back as the reply of that command, and the
+    caller then runs the script through `Script`, which loads it on the nodes.
+    """
+
+    def pipeline(self, transaction=None, shard_hint=None):
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        pipe.evalsha = partial(pipe.execute_command, "EVALSHA")
+        return pipe
+
 
 Client = redis.Redis | RedisCluster
 
@@ -37,7 +54,11 @@ def node_url(url: str) -> str:
 def connect(url: str) -> Client:
     """A client for `url`: a single server, or a cluster for a `redis+cluster://` URL."""
     if is_cluster_url(url):
-        return RedisCluster.from_url(node_url(url), decode_responses=True, health_check_interval=30)
+        try:
+            return Cluster.from_url(node_url(url), decode_responses=True, health_check_interval=30)
+        except RedisClusterException as exc:
+            # Raised when no node answers at start; callers handle Redis being away as RedisError.
+            raise redis.ConnectionError(str(exc)) from exc
     return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
 
 

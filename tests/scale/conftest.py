@@ -14,7 +14,8 @@ from sagaops.processes import CeleryProcess
 from tests.conftest import OUTPUT, other_workers_paused, worker_env
 from tests.reliability.conftest import ledger  # noqa: F401 (money and stock before the test)
 from tests.scale.brokers import celery_app_on, purge, rabbitmq_missing, rabbitmq_test_url
-from tests.scale.servers import REDIS_SERVER, free_port, stop_group, wait_until
+from tests.scale.servers import REDIS_CLI, REDIS_SERVER, free_port, stop_group, wait_until
+from tests.scale.servers import RedisCluster as RedisClusterServers
 
 
 class PrivateRedis:
@@ -32,7 +33,11 @@ class PrivateRedis:
 
         cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
-        wait_until(redis.Redis(port=self.port).ping, timeout=20, what=f"redis-server :{self.port} did not answer")
+        wait_until(
+            redis.Redis(host="127.0.0.1", port=self.port).ping,
+            timeout=20,
+            what=f"redis-server :{self.port} did not answer",
+        )
         return self
 
     def kill(self) -> None:
@@ -88,3 +93,21 @@ def stack(request):
         finally:
             stack.stop()
             private.kill()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A real three-master Redis Cluster on spare loopback ports, for the whole session."""
+    if REDIS_SERVER is None or REDIS_CLI is None:
+        pytest.skip("redis-server/redis-cli are not installed (apt-get install redis-server)")
+    cluster = RedisClusterServers().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster(redis_cluster):
+    """The cluster, emptied, with this process's mirror, timers and locks on it."""
+    redis_cluster.flush()
+    with override_settings(REDIS_URL=redis_cluster.url):
+        yield redis_cluster

@@ -75,7 +75,11 @@ class RedisCluster:
             for port in self.ports:
                 self.procs.append(self._node(port))
             for port in self.ports:
-                wait_until(redis.Redis(port=port).ping, timeout=20, what=f"redis-server :{port} did not answer")
+                wait_until(
+                    redis.Redis(host="127.0.0.1", port=port).ping,
+                    timeout=20,
+                    what=f"redis-server :{port} did not answer",
+                )
             nodes = [f"127.0.0.1:{port}" for port in self.ports]
             subprocess.run(
                 [REDIS_CLI, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
@@ -83,7 +87,7 @@ class RedisCluster:
             )  # fmt: skip
             for port in self.ports:
                 wait_until(
-                    lambda p=port: redis.Redis(port=p).cluster("info")["cluster_state"] == "ok",
+                    lambda p=port: redis.Redis(host="127.0.0.1", port=p).cluster("info")["cluster_state"] == "ok",
                     timeout=30,
                     what=f"cluster node :{port} did not reach state ok",
                 )
@@ -101,8 +105,12 @@ class RedisCluster:
         log = (self.dir / f"redis-{port}.log").open("ab")
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
+    def flush(self) -> None:
+        for port in self.ports:
+            redis.Redis(host="127.0.0.1", port=port).flushall()
+
     def keys_per_node(self) -> dict[int, int]:
-        return {port: redis.Redis(port=port).dbsize() for port in self.ports}
+        return {port: redis.Redis(host="127.0.0.1", port=port).dbsize() for port in self.ports}
 
     def stop(self) -> None:
         for proc in self.procs:
