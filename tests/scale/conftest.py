@@ -4,8 +4,10 @@ private, its beat cannot see these sagas' timers: only the test's workers drive 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import override_settings
@@ -13,6 +15,7 @@ from django.test import override_settings
 from sagaops.processes import CeleryProcess
 from tests.conftest import OUTPUT, other_workers_paused, worker_env
 from tests.reliability.conftest import ledger  # noqa: F401 (money and stock before the test)
+from tests.scale.hosts import Host, missing_tools
 from tests.scale.brokers import celery_app_on, purge, rabbitmq_missing, rabbitmq_test_url
 from tests.scale.servers import REDIS_CLI, REDIS_SERVER, free_port, stop_group, wait_until
 from tests.scale.servers import RedisCluster as RedisClusterServers
@@ -111,3 +114,22 @@ def cluster(redis_cluster):
     redis_cluster.flush()
     with override_settings(REDIS_URL=redis_cluster.url):
         yield redis_cluster
+
+
+@pytest.fixture
+def hosts(stack):
+    """Three worker hosts (network namespaces) that reach the stack and the test database over
+    their own links; removed by name at the end, whatever happened."""
+    if reason := missing_tools():
+        pytest.skip(reason)
+    slot = int(os.environ.get("SAGAOPS_TEST_SLOT", "0"))
+    ports = sorted({5432, stack.redis.port, urlsplit(stack.broker_url).port or 5672})
+    made: list[Host] = []
+    try:
+        for number in (1, 2, 3):
+            made.append(Host(slot, number).create(ports))
+        yield made
+    finally:
+        stack.stop()  # the workers inside first: a namespace with a process in it lingers
+        for host in made:
+            host.delete()
