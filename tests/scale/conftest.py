@@ -5,7 +5,6 @@ private, its beat cannot see these sagas' timers: only the test's workers drive 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -15,40 +14,10 @@ from django.test import override_settings
 from sagaops.processes import CeleryProcess
 from tests.conftest import OUTPUT, other_workers_paused, worker_env
 from tests.reliability.conftest import ledger  # noqa: F401 (money and stock before the test)
-from tests.scale.hosts import Host, missing_tools
 from tests.scale.brokers import celery_app_on, purge, rabbitmq_missing, rabbitmq_test_url
-from tests.scale.servers import REDIS_CLI, REDIS_SERVER, free_port, stop_group, wait_until
+from tests.scale.hosts import Host, missing_tools
+from tests.scale.servers import REDIS_CLI, REDIS_SERVER, PrivateRedis
 from tests.scale.servers import RedisCluster as RedisClusterServers
-
-
-class PrivateRedis:
-    """A redis-server of the test's own on a spare port; `restart()` brings it back empty."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self) -> PrivateRedis:
-        import redis
-
-        cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
-        wait_until(
-            redis.Redis(host="127.0.0.1", port=self.port).ping,
-            timeout=20,
-            what=f"redis-server :{self.port} did not answer",
-        )
-        return self
-
-    def kill(self) -> None:
-        stop_group(self.proc)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
 
 
 @dataclass

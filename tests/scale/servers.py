@@ -58,6 +58,34 @@ def stop_group(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=30)
 
 
+class PrivateRedis:
+    """A redis-server of the test's own on a spare port; `restart()` brings it back empty."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> PrivateRedis:
+        cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
+        wait_until(
+            redis.Redis(host="127.0.0.1", port=self.port).ping,
+            timeout=20,
+            what=f"redis-server :{self.port} did not answer",
+        )
+        return self
+
+    def kill(self) -> None:
+        stop_group(self.proc)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
 class RedisCluster:
     """`redis-server --cluster-enabled yes` on three ports, joined by `redis-cli --cluster create`."""
 

@@ -12,7 +12,7 @@ from tests.reliability.conftest import wait_for_step
 from tests.scale.brokers import celery_app_on, queue_type
 from tests.scale.servers import RABBITMQ_SERVER, RabbitNode
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scale]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 KB = [{"sku": "KB", "quantity": 1}]
 
