@@ -77,9 +77,7 @@ def main() -> int:
         for count in counts:
             row = run(count, args.orders, args.concurrency, broker_url, redis)
             row["procs"] = count * args.concurrency
-            print(
-                "{hosts:>5} {orders:>6} {seconds:>8.2f} {rate:>8.1f} {p50:>7.0f} {p95:>7.0f}  {completed}".format(**row)
-            )
+            print(ROW.format(**row), flush=True)
     finally:
         redis.kill()
     return 0
