@@ -5,6 +5,7 @@
 #                  (all but the `scale` tests)
 #   make test-scale  the scale-out tests: Redis Cluster, two beats, worker hosts in network namespaces
 #   make bench-hosts checkout throughput with 1, 2 and 3 worker hosts on RabbitMQ (docs/SCALING.md)
+#   make bench-failover  how long timers stop when the leading beat is killed
 #   make lint      ruff check + ruff format --check
 #   make bench     the engine against a bare Celery chain on its own database (docs/PERFORMANCE.md)
 #   make soak      thousands of checkouts under faults and worker kills, then the invariants
@@ -28,7 +29,7 @@ STAMP := $(VENV)/.sagaops-installed
 URL := http://127.0.0.1:$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-scale lint bench bench-hosts soak
+.PHONY: help install run test test-scale lint bench bench-hosts bench-failover soak
 
 help:
 	@echo "make install   create $(VENV) and install requirements-dev.txt"
@@ -36,6 +37,7 @@ help:
 	@echo "make test      run the test suite (PYTEST_ARGS='-k ...' to narrow it)"
 	@echo "make test-scale  the scale-out tests (Redis Cluster, two beats, worker hosts; needs root)"
 	@echo "make bench-hosts checkout throughput with 1, 2 and 3 worker hosts (BENCH_HOSTS_ARGS='--orders 300')"
+	@echo "make bench-failover  timers' pause when the leading beat is killed (FAILOVER_ARGS='--runs 5 --lease 5')"
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make bench     benchmark the engine against a bare Celery chain (BENCH_ARGS='--sagas 500')"
 	@echo "make soak      soak the checkout under faults and worker kills (SOAK_ARGS='--orders 200')"
@@ -96,6 +98,12 @@ bench-hosts: install
 	$(BENCH_HOSTS_ENV) $(MANAGE) sagaops_preflight
 	$(BENCH_HOSTS_ENV) $(MANAGE) migrate --noinput --verbosity 0
 	$(BENCH_HOSTS_ENV) $(BIN)/python -m tests.scale.bench_hosts $(BENCH_HOSTS_ARGS)
+
+# Two beats on a throwaway redis-server; no database.
+FAILOVER_ARGS ?=
+bench-failover: install
+	@scripts/ensure-scale-tools.sh
+	$(BIN)/python -m tests.scale.bench_failover $(FAILOVER_ARGS)
 
 # The soak empties its own database and Redis databases (mirror db 3, broker db 2): never the dev ones.
 SOAK_ARGS ?=

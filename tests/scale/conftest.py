@@ -96,7 +96,8 @@ def hosts(stack):
     made: list[Host] = []
     try:
         for number in (1, 2, 3):
-            made.append(Host(slot, number).create(ports))
+            made.append(Host(slot, number))  # listed first: a half-made host is deleted too
+            made[-1].create(ports)
         yield made
     finally:
         stack.stop()  # the workers inside first: a namespace with a process in it lingers

@@ -60,12 +60,15 @@ def test_broker_restarted_mid_run_loses_no_saga(stack, ledger):
     if stack.broker == "rabbitmq":
         if RABBITMQ_SERVER is None:
             pytest.skip("rabbitmq-server is not installed here")
-        node = RabbitNode("sagaops-restart").start()
-        stack.broker_url = node.url
+        node = RabbitNode("sagaops-restart")
     try:
+        if node is not None:
+            node.start()
+            stack.broker_url = node.url
         _restart_mid_run(stack, node)
         assert ledger.problems() == []
     finally:
+        stack.stop()  # the workers before their broker
         if node is not None:
             node.stop()
 
