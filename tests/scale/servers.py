@@ -5,12 +5,14 @@ machine's own broker)."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import redis
@@ -27,6 +29,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000, fixed by Redis) is free and valid too."""
+    for _ in range(200):
+        port = random.randrange(20000, 55000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a Redis Cluster node")
 
 
 class ServerExited(RuntimeError):
@@ -90,7 +106,11 @@ class RedisCluster:
     """`redis-server --cluster-enabled yes` on three ports, joined by `redis-cli --cluster create`."""
 
     def __init__(self, masters: int = 3):
-        self.ports = [free_port() for _ in range(masters)]
+        self.ports = []
+        while len(self.ports) < masters:
+            port = free_cluster_port()
+            if all(abs(port - other) not in (0, 10000) for other in self.ports):
+                self.ports.append(port)
         self.dir = Path(tempfile.mkdtemp(prefix="sagaops-cluster-"))
         self.procs: list[subprocess.Popen] = []
 
@@ -102,12 +122,8 @@ class RedisCluster:
         try:
             for port in self.ports:
                 self.procs.append(self._node(port))
-            for port in self.ports:
-                wait_until(
-                    redis.Redis(host="127.0.0.1", port=port).ping,
-                    timeout=20,
-                    what=f"redis-server :{port} did not answer",
-                )
+            for port, proc in zip(self.ports, self.procs, strict=True):
+                wait_until(partial(self._answers, port, proc), timeout=20, what=f"redis-server :{port} did not answer")
             nodes = [f"127.0.0.1:{port}" for port in self.ports]
             subprocess.run(
                 [REDIS_CLI, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
@@ -123,6 +139,11 @@ class RedisCluster:
             self.stop()
             raise
         return self
+
+    def _answers(self, port: int, proc: subprocess.Popen) -> bool:
+        if proc.poll() is not None:
+            raise ServerExited(f"redis-server :{port} exited; see {self.dir / f'redis-{port}.log'}")
+        return redis.Redis(host="127.0.0.1", port=port).ping()
 
     def _node(self, port: int) -> subprocess.Popen:
         cmd = [
