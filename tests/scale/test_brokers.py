@@ -2,14 +2,17 @@
 Redis, and RabbitMQ with quorum queues and publisher confirms."""
 
 import pytest
+from kombu import Connection
 
 from orders.services import order_place
 from payments.models import Payment
+from sagaops.celery import app
 from sagaops.faults import set_redis_spec
 from sagaops.models import Saga
+from sagaops.tasks import advance
 from tests.helpers import wait_for_status
 from tests.reliability.conftest import wait_for_step
-from tests.scale.brokers import celery_app_on, queue_type
+from tests.scale.brokers import celery_app_on, queue_type, rabbitmq_missing
 from tests.scale.servers import RABBITMQ_SERVER, RabbitNode
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,3 +92,28 @@ def _restart_mid_run(stack, node) -> None:
         for saga in placed:
             assert wait_for_status(saga.id, timeout=120).status in ("completed", "compensated")
         assert all(charges(Saga.objects.get(pk=s.id)) <= 1 for s in placed)
+
+
+def test_confirmed_tasks_survive_a_rabbitmq_crash():
+    # given tasks published with confirms to a quorum queue on a node of the test's own, no consumer
+    if rabbitmq_missing() or RABBITMQ_SERVER is None:
+        pytest.skip(rabbitmq_missing() or "rabbitmq-server is not installed here")
+    node = RabbitNode("sagaops-durable")
+    try:
+        node.start()
+        with celery_app_on(node.url):
+            for n in range(20):
+                advance.delay(f"no-such-saga-{n}")
+            # when the node is SIGKILLed and started again on its data directory
+            node.kill()
+            node.start()
+            # then every confirmed task is still queued
+            assert waiting_tasks(node.url) == 20
+    finally:
+        node.stop()
+
+
+def waiting_tasks(url: str) -> int:
+    with Connection(url, connect_timeout=5) as conn:
+        queue = app.amqp.queues[app.conf.task_default_queue].bind(conn.default_channel)
+        return queue.queue_declare(passive=True).message_count
