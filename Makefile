@@ -2,6 +2,10 @@
 #   make install   create $(VENV) and install requirements-dev.txt (quick when nothing changed)
 #   make run       preflight, migrate, superuser, seed, static, then web+worker+beat+demo (honcho)
 #   make test      preflight, Chromium for browser tests (when root), then pytest $(PYTEST_ARGS)
+#                  (all but the `scale` tests)
+#   make test-scale  the scale-out tests: Redis Cluster, two beats, worker hosts in network namespaces
+#   make bench-hosts checkout throughput with 1, 2 and 3 worker hosts on RabbitMQ (docs/SCALING.md)
+#   make bench-failover  how long timers stop when the leading beat is killed
 #   make lint      ruff check + ruff format --check
 #   make bench     the engine against a bare Celery chain on its own database (docs/PERFORMANCE.md)
 #   make soak      thousands of checkouts under faults and worker kills, then the invariants
@@ -25,12 +29,15 @@ STAMP := $(VENV)/.sagaops-installed
 URL := http://127.0.0.1:$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench soak
+.PHONY: help install run test test-scale lint bench bench-hosts bench-failover soak
 
 help:
 	@echo "make install   create $(VENV) and install requirements-dev.txt"
 	@echo "make run       start sagaops on $(URL) (console /admin/, API /api/)"
 	@echo "make test      run the test suite (PYTEST_ARGS='-k ...' to narrow it)"
+	@echo "make test-scale  the scale-out tests (Redis Cluster, two beats, worker hosts; needs root)"
+	@echo "make bench-hosts checkout throughput with 1, 2 and 3 worker hosts (BENCH_HOSTS_ARGS='--orders 300')"
+	@echo "make bench-failover  timers' pause when the leading beat is killed (FAILOVER_ARGS='--runs 5 --lease 5')"
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make bench     benchmark the engine against a bare Celery chain (BENCH_ARGS='--sagas 500')"
 	@echo "make soak      soak the checkout under faults and worker kills (SOAK_ARGS='--orders 200')"
@@ -61,7 +68,14 @@ run: install
 test: install
 	$(MANAGE) sagaops_preflight --settings tests.settings
 	@scripts/ensure-chromium.sh
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not scale" $(PYTEST_ARGS)
+
+# They start servers of their own (a three-node Redis Cluster, RabbitMQ vhosts) and, as root,
+# network namespaces; redis-server, rabbitmq-server and socat come from apt when missing.
+test-scale: install
+	$(MANAGE) sagaops_preflight --settings tests.settings
+	@scripts/ensure-scale-tools.sh
+	$(BIN)/pytest -m scale $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -71,6 +85,25 @@ bench: install
 	$(BENCH_ENV) $(MANAGE) sagaops_preflight
 	$(BENCH_ENV) $(MANAGE) migrate --noinput --verbosity 0
 	$(BENCH_ENV) $(MANAGE) sagaops_bench $(BENCH_ARGS)
+
+# Its own database, a throwaway redis-server it starts, and its own RabbitMQ virtual host.
+BENCH_HOSTS_ARGS ?=
+BENCH_HOSTS_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_bench_hosts \
+	CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/sagaops-bench-hosts DJANGO_DEBUG=0 \
+	DJANGO_SECRET_KEY=sagaops-bench-only SAGAOPS_BEAT_LEASE_SECONDS=2
+
+bench-hosts: install
+	@scripts/ensure-scale-tools.sh
+	@scripts/rabbitmq-vhost.sh sagaops-bench-hosts
+	$(BENCH_HOSTS_ENV) $(MANAGE) sagaops_preflight
+	$(BENCH_HOSTS_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(BENCH_HOSTS_ENV) $(BIN)/python -m tests.scale.bench_hosts $(BENCH_HOSTS_ARGS)
+
+# Two beats on a throwaway redis-server; no database.
+FAILOVER_ARGS ?=
+bench-failover: install
+	@scripts/ensure-scale-tools.sh
+	$(BIN)/python -m tests.scale.bench_failover $(FAILOVER_ARGS)
 
 # The soak empties its own database and Redis databases (mirror db 3, broker db 2): never the dev ones.
 SOAK_ARGS ?=

@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from sagaops.broker import broker_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -139,6 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis db 1 holds the cache and the saga mirror; db 0 is the Celery broker.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
+# A `redis+cluster://host:port` URL names one node of a Redis Cluster (sagaops/redis.py).
+SAGAOPS_REDIS_CLUSTER = REDIS_URL.split("://", 1)[0] in ("redis+cluster", "rediss+cluster")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -147,6 +151,8 @@ CACHES = {
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+if SAGAOPS_REDIS_CLUSTER:
+    CACHES["default"]["OPTIONS"]["CONNECTION_FACTORY"] = "sagaops.cluster_cache.ClusterConnectionFactory"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -183,10 +189,22 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Must exceed the longest step timeout, or a running step's task is redelivered under it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
-}
+# Redis or RabbitMQ (sagaops/broker.py has what differs and why). The visibility timeout (Redis)
+# must exceed the longest step timeout, or a running step's task is redelivered under it; the
+# heartbeat (RabbitMQ) is how soon the broker gives a lost host's task to another worker.
+_broker = broker_options(
+    CELERY_BROKER_URL,
+    visibility_timeout=int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    heartbeat=float(os.environ.get("CELERY_BROKER_HEARTBEAT", "10")),
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
+CELERY_TASK_DEFAULT_QUEUE_TYPE = _broker.queue_type
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _broker.exchange_type
+CELERY_BROKER_HEARTBEAT = _broker.heartbeat
+# Any number of beats may run (one per host): the one holding the leader lease schedules, the
+# others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
+CELERY_BEAT_SCHEDULER = "sagaops.beat.LeaderLeaseScheduler"
+SAGAOPS_BEAT_LEASE_SECONDS = float(os.environ.get("SAGAOPS_BEAT_LEASE_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE = {
     "sagaops-tick": {"task": "sagaops.tasks.tick", "schedule": timedelta(seconds=1)},
     "sagaops-reconcile": {

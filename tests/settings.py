@@ -12,6 +12,8 @@ if not 0 <= _slot <= 4:
     raise ValueError(f"SAGAOPS_TEST_SLOT must be 0 to 4, not {_slot}")
 os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - 2 * _slot}")
 os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{14 - 2 * _slot}")
+# A killed worker's embedded beat may hold the leader lease: let another take over quickly.
+os.environ.setdefault("SAGAOPS_BEAT_LEASE_SECONDS", "2")
 if _slot:
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/sagaops_slot{_slot}")
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:

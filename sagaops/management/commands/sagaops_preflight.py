@@ -12,6 +12,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
+
+from sagaops.redis import CLUSTER_SCHEMES, node_url
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 PG_START_HINT = "start it with 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start'"
@@ -215,6 +219,9 @@ class Command(BaseCommand):
         except ValueError:
             return f"{label} is not a valid URL: {shown}"
 
+        if scheme in CLUSTER_SCHEMES:
+            return self.check_redis_cluster(label, url)
+
         if scheme in {"redis", "rediss", "unix"}:
             import redis
 
@@ -260,4 +267,26 @@ class Command(BaseCommand):
         except Exception as exc:  # noqa: BLE001 - any failure here means "the broker does not answer"
             return f"The Celery broker is not reachable at {shown}: {one_line(exc)} (check {label})"
         self.say(f"Celery broker answers at {shown} ({label}).")
+        return None
+
+    def check_redis_cluster(self, label: str, url: str) -> str | None:
+        """A `redis+cluster://` URL: one named node must answer and the cluster must be whole."""
+        shown = mask_url(url)
+        try:
+            client = RedisCluster.from_url(
+                node_url(url), socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=CONNECT_TIMEOUT
+            )
+        except ValueError as exc:
+            return f"{label} is not a valid Redis Cluster URL ({shown}): {one_line(exc)}"
+        except (RedisClusterException, RedisError) as exc:
+            return f"Redis Cluster is not reachable at {shown}: {one_line(exc)} (check {label})"
+        try:
+            state = client.cluster_info().get("cluster_state")
+        except (RedisClusterException, RedisError) as exc:
+            return f"Redis Cluster at {shown} answered with an error: {one_line(exc)} (check {label})"
+        finally:
+            client.close()
+        if state != "ok":
+            return f"Redis Cluster at {shown} is in state {state!r}, not 'ok' (check its nodes: redis-cli cluster info)"
+        self.say(f"Redis Cluster answers at {shown} ({label}).")
         return None
