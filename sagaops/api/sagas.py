@@ -31,6 +31,20 @@ class SagaListApi(APIView):
         type = serializers.CharField(required=False, max_length=100)
         stuck = serializers.BooleanField(required=False, default=False)
         correlation_id = serializers.CharField(required=False, max_length=200)
+        q = serializers.CharField(
+            required=False,
+            max_length=200,
+            help_text="saga id or its 8-character prefix, correlation id, idempotency key, order id, or a "
+            "business key the saga type declares (search_keys)",
+        )
+        step = serializers.CharField(
+            required=False, max_length=100, help_text="the current step (with error_type: the step that failed)"
+        )
+        error_type = serializers.CharField(
+            required=False, max_length=200, help_text="e.g. payments.exceptions.Declined"
+        )
+        created_after = serializers.DateTimeField(required=False)
+        created_before = serializers.DateTimeField(required=False)
         cursor = serializers.CharField(required=False)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=NewestFirst.max_page_size)
 

@@ -17,6 +17,8 @@ import redis
 from django.db.models import QuerySet
 
 from sagaops import mirror
+from sagaops.console.filters import at_step_q, failed_with_q
+from sagaops.console.search import search_q
 from sagaops.console.selectors import stuck_q
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
@@ -43,6 +45,17 @@ def saga_list(*, sagas: QuerySet[Saga], filters: dict[str, Any]) -> QuerySet[Sag
         sagas = sagas.filter(correlation_id=filters["correlation_id"])
     if filters.get("stuck"):
         sagas = sagas.filter(stuck_q())
+    # The console's search and filters, the same queries (and indexes) behind both.
+    if filters.get("q"):
+        sagas = sagas.filter(search_q(filters["q"]))
+    if filters.get("error_type"):
+        sagas = sagas.filter(failed_with_q(filters["error_type"], step=filters.get("step")))
+    elif filters.get("step"):
+        sagas = sagas.filter(at_step_q(filters["step"]))
+    if filters.get("created_after"):
+        sagas = sagas.filter(created_at__gte=filters["created_after"])
+    if filters.get("created_before"):
+        sagas = sagas.filter(created_at__lt=filters["created_before"])
     return sagas
 
 

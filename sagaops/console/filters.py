@@ -50,13 +50,7 @@ class StepFilter(admin.SimpleListFilter):
     parameter_name = "step"
 
     def _positions(self) -> dict[str, list[tuple[str, int]]]:
-        positions: dict[str, list[tuple[str, int]]] = {}
-        for name, version in registered_definitions():
-            definition = find_definition(name, version)
-            for index, step in enumerate(definition.steps):
-                if (name, index) not in positions.setdefault(step.name, []):
-                    positions[step.name].append((name, index))
-        return positions
+        return step_positions()
 
     def lookups(self, request, model_admin):
         return [(name, name) for name in sorted(self._positions())]
@@ -64,10 +58,7 @@ class StepFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value() or request.GET.get(ErrorTypeFilter.parameter_name):
             return queryset  # with an error type, the step is the one that failed (ErrorTypeFilter)
-        q = Q(pk__in=[])
-        for saga_type, index in self._positions().get(self.value(), []):
-            q |= Q(type=saga_type, current_step=index)
-        return queryset.filter(q)
+        return queryset.filter(at_step_q(self.value(), self._positions()))
 
 
 class ErrorTypeFilter(admin.SimpleListFilter):
@@ -82,13 +73,36 @@ class ErrorTypeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        failed = SagaStep.objects.filter(status__in=FAILED, last_error_type=self.value())
-        step = request.GET.get(StepFilter.parameter_name)
-        if step:
-            # With a step as well, the operator wants the failures at that step: narrowing the failed
-            # steps first keeps the join small (see StepFilter.queryset).
-            failed = failed.filter(name=step)
-        return queryset.filter(pk__in=failed.values("saga_id"))
+        return queryset.filter(failed_with_q(self.value(), step=request.GET.get(StepFilter.parameter_name)))
+
+
+def step_positions() -> dict[str, list[tuple[str, int]]]:
+    """{step name: [(saga type, index)]} over every registered definition."""
+    positions: dict[str, list[tuple[str, int]]] = {}
+    for name, version in registered_definitions():
+        definition = find_definition(name, version)
+        for index, step in enumerate(definition.steps):
+            if (name, index) not in positions.setdefault(step.name, []):
+                positions[step.name].append((name, index))
+    return positions
+
+
+def at_step_q(step: str, positions: dict[str, list[tuple[str, int]]] | None = None) -> Q:
+    """Sagas whose current step is named `step`."""
+    q = Q(pk__in=[])
+    for saga_type, index in (positions or step_positions()).get(step, []):
+        q |= Q(type=saga_type, current_step=index)
+    return q
+
+
+def failed_with_q(error_type: str, *, step: str | None = None) -> Q:
+    """Sagas with a failed step (or failed compensation) of this exception type, at `step` if given."""
+    failed = SagaStep.objects.filter(status__in=FAILED, last_error_type=error_type)
+    if step:
+        # With a step as well, the failures at that step: narrowing the failed steps first keeps
+        # the join small.
+        failed = failed.filter(name=step)
+    return Q(pk__in=failed.values("saga_id"))
 
 
 def parse_when(value: str, *, end: bool = False) -> datetime:
