@@ -98,8 +98,9 @@ class SagaDefinition:
     # A DRF serializer class the start payload must satisfy: `POST /api/sagas/` answers 400 naming
     # the field otherwise. None accepts any JSON object.
     payload_schema: type | None = field(default=None, compare=False)
-    # Business keys of the start payload an operator searches by (order id, customer, ...): the
-    # console's search matches them exactly, through one GIN index on the payload.
+    # Business keys an operator searches by (order id, customer, a charge id, ...), found in the
+    # start payload or in a step's result: the console's and the API's search match them exactly,
+    # through GIN indexes on the payload and on `Saga.search` (the keys results brought).
     search_keys: tuple[str, ...] = ()
     # Choreographed: services run the steps by reacting to events (sagaops.choreography tracks
     # them); the executor never runs them, and force compensation calls `on_force_compensate`.
@@ -159,7 +160,7 @@ def registered_types() -> list[str]:
 
 
 def search_keys() -> list[str]:
-    """Every payload key some registered definition declares searchable."""
+    """Every key some registered definition declares searchable."""
     return sorted({key for definition in _registry.values() for key in definition.search_keys})
 
 

@@ -32,6 +32,9 @@ class Saga(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     attention_reason = models.TextField(blank=True, default="")
+    # Business keys a step's result brought (a definition's `search_keys` not in the payload),
+    # for the console's and the API's search: {"charge_id": "ch_1"}.
+    search = models.JSONField(default=dict, blank=True)
     # Why it needs a human, for machines: a `sagaops.rules.AttentionCode` value, or "".
     attention_code = models.CharField(max_length=30, blank=True, default="")
     # The API principal (a service account's user, or a person) that started it: callbacks,

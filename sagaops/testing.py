@@ -75,6 +75,7 @@ class RunSaga:
     last_error: str = ""
     attention_reason: str = ""
     attention_code: str = ""
+    search: dict = field(default_factory=dict)
     finished_at: datetime | None = None
 
 

@@ -4,8 +4,8 @@
   characters): a range on the primary key, so a prefix costs one index range scan;
 - a correlation id or an idempotency key (exact; both indexed);
 - an order id (digits): the payload's `order_id` (expression index) and the correlation id `order:<id>`;
-- any business key a definition declares in `search_keys` (customer, ...): exact, through the GIN
-  index on the start payload.
+- any business key a definition declares in `search_keys` (customer, a charge id, ...): exact,
+  through the GIN indexes on the start payload and on the keys step results brought (`Saga.search`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def search_q(term: str) -> Q | None:
     for key in search_keys():
         if key == "order_id":
             continue  # matched above, through its own expression index
-        q |= Q(context__payload__contains={key: term})
+        q |= Q(context__payload__contains={key: term}) | Q(search__contains={key: term})
         if digits:
-            q |= Q(context__payload__contains={key: int(term)})
+            q |= Q(context__payload__contains={key: int(term)}) | Q(search__contains={key: int(term)})
     return q

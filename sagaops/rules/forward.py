@@ -84,7 +84,7 @@ def on_step_succeeded(
         "lease_expires_at": None,
         "next_attempt_at": None,
     }
-    saga_changes = {**_running(saga), "current_step": step.index}
+    saga_changes = {**_running(saga), "current_step": step.index, **_search_keys_found(saga, definition, result)}
     events = [*events, Event(EventKind.STEP_SUCCEEDED, step.name, {"attempt": attempts})]
     last = all(s.status in DONE_FORWARD for s in steps if s.index != step.index)
     if saga.status == SagaStatus.RUNNING and last:
@@ -95,6 +95,19 @@ def on_step_succeeded(
         next_spec = definition.steps[min(step.index + 1, len(steps) - 1)]
         saga_changes["wake_at"] = wake_at or lease_until(next_spec, now)
     return Change(saga=saga_changes, step_index=step.index, step=step_changes, events=events)
+
+
+def _search_keys_found(saga: SagaState, definition: SagaDefinition, result: Any) -> dict[str, Any]:
+    """The declared search keys a step's result brings that the payload does not already hold."""
+    if not definition.search_keys or not isinstance(result, dict):
+        return {}
+    payload, known = saga.context.get("payload", {}), getattr(saga, "search", None) or {}
+    found = {
+        key: result[key]
+        for key in definition.search_keys
+        if isinstance(result.get(key), str | int) and payload.get(key) != result[key] and known.get(key) != result[key]
+    }
+    return {"search": {**known, **found}} if found else {}
 
 
 def on_step_failed(

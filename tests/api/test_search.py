@@ -58,3 +58,9 @@ def test_a_service_searches_only_its_own_sagas(service):
 def test_a_bad_date_is_a_400_naming_the_field(operator):
     response = operator.get("/api/sagas/", {"created_after": "yesterday"})
     assert response.status_code == 400 and "created_after" in str(response.json())
+
+
+def test_search_by_a_business_key_a_step_result_brought(operator):
+    saga = make_saga()
+    Saga.objects.filter(pk=saga.pk).update(type="order.checkout", search={"customer": "bea"})
+    assert ids(operator.get("/api/sagas/", {"q": "bea"})) == {str(saga.pk)}

@@ -115,3 +115,19 @@ def test_a_timeout_interrupting_a_query_is_recorded_as_the_timeout():
 def test_error_text_and_traceback_are_bounded():
     failure = failure_of(TransientError("x" * 10_000), FAST)
     assert len(failure.message) == 2000 and len(failure.traceback) <= 8000
+
+
+def test_a_result_that_brings_a_declared_search_key_records_it():
+    from dataclasses import replace
+
+    searchable = replace(flow, search_keys=("charge_id", "n"))
+    s = steps_of(searchable, *BEFORE_PIVOT)
+    result = {"charge_id": "ch_1", "n": 1, "other": "x"}  # n is in the payload already
+    change = rules.on_step_succeeded(FakeSaga(), searchable, s, s[1], result=result, attempts=1, now=NOW)
+    assert change.saga["search"] == {"charge_id": "ch_1"}
+
+
+def test_a_result_without_search_keys_leaves_the_saga_search_alone():
+    s = steps_of(flow, *BEFORE_PIVOT)
+    change = rules.on_step_succeeded(FakeSaga(), flow, s, s[1], result={"charge_id": "x"}, attempts=1, now=NOW)
+    assert "search" not in change.saga
