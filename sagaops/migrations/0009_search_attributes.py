@@ -20,4 +20,7 @@ class Migration(migrations.Migration):
             sql="CREATE INDEX saga_search_keys ON sagaops_saga USING gin (search jsonb_path_ops)",
             reverse_sql="DROP INDEX IF EXISTS saga_search_keys",
         ),
+        # Statistics for the new column at once: without them the planner guesses that a search
+        # matches 1 % of the sagas and walks the newest-first index instead (0.8 s at 1 M sagas).
+        migrations.RunSQL(sql="ANALYZE sagaops_saga", reverse_sql=migrations.RunSQL.noop),
     ]
