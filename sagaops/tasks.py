@@ -4,8 +4,13 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
+from sagaops.retention import retention_prune
 from sagaops.services.executor import saga_advance
-from sagaops.services.timers import timers_due, timers_reconcile
+from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
+
+# The timer tasks have a queue of their own (settings.CELERY_TASK_ROUTES): a backlog of advances
+# never delays the tick that turns due timers into advances.
+TIMERS_QUEUE = "sagaops.timers"
 
 
 # A lost database connection mid-step rolls the step back; try again shortly on a fresh one.
@@ -20,14 +25,24 @@ def advance(saga_id: str) -> None:
     saga_advance(saga_id=saga_id)
 
 
+def advances_enqueue(saga_ids: list[str]) -> None:
+    """Send one advance per saga over one producer (one broker connection for the whole batch)."""
+    with advance.app.producer_or_acquire() as producer:
+        for saga_id in saga_ids:
+            advance.apply_async((saga_id,), producer=producer)
+
+
 @shared_task(name="sagaops.tasks.tick")
 def tick() -> int:
-    due = timers_due()
-    for saga_id in due:
-        advance.delay(saga_id)
-    return len(due)
+    return timers_drain(enqueue=advances_enqueue)
 
 
 @shared_task(name="sagaops.tasks.reconcile")
 def reconcile() -> int:
-    return timers_reconcile()
+    healed = mirrors_heal()
+    return timers_reconcile() + healed
+
+
+@shared_task(name="sagaops.tasks.prune")
+def prune() -> int:
+    return retention_prune().total
