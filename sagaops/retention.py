@@ -155,7 +155,7 @@ def _delete_sagas(
                 _archive(archive, ids)
                 report.archived_to = str(archive)
             _, deleted = Saga.objects.filter(pk__in=ids).delete()
-        after = chosen[-1][:2]
+        after = (chosen[-1][1], chosen[-1][0])
         for _, _, status in chosen:
             report.sagas[status] = report.sagas.get(status, 0) + 1
         report.steps += deleted.get(SagaStep._meta.label, 0)
