@@ -140,11 +140,12 @@ def publish(saga, events: Iterable[dict] = (), *, finished: bool = False, wake_a
         log.warning("mirror write failed for saga %s; the reconcile pass will repair it", saga.id, exc_info=True)
 
 
-def publish_many(items: list[tuple], *, replace_log: bool = False) -> None:
+def publish_many(items: list[tuple], *, repair: bool = False) -> None:
     """Publish (saga, events, finished, wake_at) items in one pipelined round trip.
 
-    With replace_log the events replace the saga's log instead of being appended: a rebuild or a
-    heal writes the saga's latest events from the database, which the log may partly hold already.
+    A repair (rebuild, heal) writes the saga's latest events from the database, which the log
+    may partly hold already: they replace the log instead of being appended. And it never moves
+    an armed timer later (ZADD LT): one the executor set sooner than the database's still fires.
     """
     client = _client()
     calls = []
@@ -157,11 +158,11 @@ def publish_many(items: list[tuple], *, replace_log: bool = False) -> None:
         encoded = [json.dumps(e, separators=(",", ":"), default=str) for e in events]
         ttl = settings.SAGAOPS_MIRROR_TTL if finished else 0
         keys = [saga_key(saga.id), log_key(saga.id)]
-        args = [saga.version, ttl, "1" if replace_log else "0", len(fields), *flat, *encoded]
+        args = [saga.version, ttl, "1" if repair else "0", len(fields), *flat, *encoded]
         calls.append((len(pipe), keys, args))
         pipe.evalsha(_scripts.publish.sha, len(keys), *keys, *args)
         if wake_at is not None:
-            pipe.zadd(saga_timer_key(saga.id), {str(saga.id): wake_at.timestamp()})
+            pipe.zadd(saga_timer_key(saga.id), {str(saga.id): wake_at.timestamp()}, lt=repair)
         elif finished or saga.status == "stuck":
             pipe.zrem(saga_timer_key(saga.id), str(saga.id))
     replies = pipe.execute(raise_on_error=False)

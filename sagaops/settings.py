@@ -149,6 +149,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
+# A prefix on every broker key (Redis broker), for a run that shares its Redis database.
+if os.environ.get("CELERY_BROKER_KEYPREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEYPREFIX"]
 # The timer tasks have their own queue, which every worker consumes besides the default one
 # (kombu's Redis transport rotates the queues it polls): a backlog of advances cannot starve the
 # tick. A tick left waiting longer than a second is stale (the next one is on its way): it expires.

@@ -1,8 +1,10 @@
 """Celery entry points: ids in, call a service, nothing else."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from sagaops.broker import pipelined_publish
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.retention import retention_prune
 from sagaops.services.executor import saga_advance
@@ -26,15 +28,20 @@ def advance(saga_id: str) -> None:
 
 
 def advances_enqueue(saga_ids: list[str]) -> None:
-    """Send one advance per saga over one producer (one broker connection for the whole batch)."""
-    with advance.app.producer_or_acquire() as producer:
+    """Send one advance per saga, the whole batch over one producer in one pipelined round trip."""
+    with advance.app.producer_or_acquire() as producer, pipelined_publish(producer):
         for saga_id in saga_ids:
             advance.apply_async((saga_id,), producer=producer)
 
 
 @shared_task(name="sagaops.tasks.tick")
 def tick() -> int:
-    return timers_drain(enqueue=advances_enqueue)
+    return timers_drain(enqueue=advances_enqueue, on_backlog=_tick_helper)
+
+
+def _tick_helper() -> None:
+    """A backlog: one more tick drains beside this one, on the next free worker process."""
+    tick.apply_async(expires=settings.SAGAOPS_TICK_BUDGET)
 
 
 @shared_task(name="sagaops.tasks.reconcile")

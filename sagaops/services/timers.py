@@ -42,11 +42,18 @@ ORDER BY saga_id, id
 """
 
 
-def timers_drain(*, enqueue: Callable[[list[str]], None], budget: float | None = None, batch: int | None = None) -> int:
+def timers_drain(
+    *,
+    enqueue: Callable[[list[str]], None],
+    on_backlog: Callable[[], None] | None = None,
+    budget: float | None = None,
+    batch: int | None = None,
+) -> int:
     """Pop due timers until none is due or `budget` seconds have passed; returns how many.
 
     `enqueue` receives each batch of saga ids. If it fails, the batch goes back on its timers
-    (due now) before the error propagates, so a broker outage loses no timer.
+    (due now) before the error propagates, so a broker outage loses no timer. `on_backlog` is
+    called once, at the first full batch: the tick calls in another tick to drain beside it.
     """
     budget = settings.SAGAOPS_TICK_BUDGET if budget is None else budget
     batch = batch or settings.SAGAOPS_TICK_BATCH
@@ -61,6 +68,9 @@ def timers_drain(*, enqueue: Callable[[list[str]], None], budget: float | None =
             mirror.timers_set_many(dict.fromkeys(due, time.time()))
             raise
         drained += len(due)
+        if on_backlog is not None and len(due) == batch:
+            on_backlog()
+            on_backlog = None
     return drained
 
 
@@ -68,54 +78,54 @@ def timers_reconcile(*, horizon_seconds: float | None = None) -> int:
     """Re-arm the timers that fall due within the horizon (Redis may have lost them); how many.
 
     A timer due later is re-armed by a later pass, before it is due: each pass reads only the
-    index range [-inf, now + horizon] of SagaWake.
+    index range [-inf, now + horizon] of SagaWake. The mirror of each of those sagas is checked
+    on the way (one pipelined read per batch) and rewritten when it lags the database.
     """
     horizon = settings.SAGAOPS_RECONCILE_SECONDS * 2 if horizon_seconds is None else horizon_seconds
     until = timezone.now() + timedelta(seconds=horizon)
-    rows = SagaWake.objects.filter(wake_at__lte=until).order_by().values_list("saga_id", "wake_at")
-    return _arm(rows.iterator(chunk_size=BATCH), only_earlier=True)
+    rows = SagaWake.objects.filter(wake_at__lte=until).order_by().values_list("saga_id", "wake_at", "saga__version")
+    armed = 0
+    for chunk in _chunks(rows.iterator(chunk_size=BATCH), BATCH):
+        mirror.timers_set_many({str(i): wake_at.timestamp() for i, wake_at, _ in chunk}, only_earlier=True)
+        armed += len(chunk)
+        mirrored = mirror.read_versions([i for i, _, _ in chunk])
+        lagging = [i for (i, _, version), seen in zip(chunk, mirrored, strict=True) if seen is None or seen < version]
+        if lagging:
+            log.warning("healing the Redis mirror of %d active saga(s) that lagged the database", len(lagging))
+            _publish_batch(list(Saga.objects.filter(pk__in=lagging).defer("context")))
+    return armed
 
 
 def timers_rearm_all() -> int:
     """Re-arm every active saga's timer, however far ahead (the rebuild command)."""
-    rows = SagaWake.objects.order_by().values_list("saga_id", "wake_at")
-    return _arm(rows.iterator(chunk_size=BATCH), only_earlier=False)
-
-
-def _arm(rows: Iterable, *, only_earlier: bool) -> int:
     armed = 0
-    batch: dict[str, float] = {}
-    for saga_id, wake_at in rows:
-        batch[str(saga_id)] = wake_at.timestamp()
-        if len(batch) >= BATCH:
-            mirror.timers_set_many(batch, only_earlier=only_earlier)
-            armed += len(batch)
-            batch = {}
-    mirror.timers_set_many(batch, only_earlier=only_earlier)
-    return armed + len(batch)
+    rows = SagaWake.objects.order_by().values_list("saga_id", "wake_at")
+    for chunk in _chunks(rows.iterator(chunk_size=BATCH), BATCH):
+        mirror.timers_set_many({str(i): wake_at.timestamp() for i, wake_at in chunk})
+        armed += len(chunk)
+    return armed
 
 
 def mirrors_heal(*, changed_within: float | None = None) -> int:
-    """Rewrite the mirror of recently changed sagas whose hash is older than the database.
+    """Rewrite the mirror of recently finished sagas whose hash is older than the database.
 
-    A mirror write lost after its commit (Redis down, the process killed) would otherwise leave
-    the hash at an older state forever. Read by index ranges only: unfinished sagas (the partial
-    `saga_unfinished` index) changed within the window, and sagas that finished within it among
-    those created in the last SAGAOPS_MIRROR_HEAL_CREATED_WITHIN seconds (`saga_newest_first`).
-    Returns how many mirrors were rewritten.
+    A final mirror write lost after its commit (Redis down, the process killed) would otherwise
+    leave the hash unfinished, without a TTL, forever: nothing moves a finished saga again. Reads
+    the sagas that finished within the window among those created in the last
+    SAGAOPS_MIRROR_HEAL_CREATED_WITHIN seconds (an index range of `saga_newest_first`). Active
+    sagas are checked by `timers_reconcile` as they fall due; stuck ones by the status read and
+    the rebuild command. Returns how many mirrors were rewritten.
     """
     window = settings.SAGAOPS_RECONCILE_SECONDS * 2 if changed_within is None else changed_within
     now = timezone.now()
-    since = now - timedelta(seconds=window)
-    created_after = now - timedelta(seconds=settings.SAGAOPS_MIRROR_HEAL_CREATED_WITHIN)
-    unfinished = Saga.objects.filter(status__in=UNFINISHED, updated_at__gte=since)
     finished = Saga.objects.filter(
-        created_at__gte=created_after, status__in=FINISHED_SAGA_STATUSES, finished_at__gte=since
+        created_at__gte=now - timedelta(seconds=settings.SAGAOPS_MIRROR_HEAL_CREATED_WITHIN),
+        status__in=FINISHED_SAGA_STATUSES,
+        finished_at__gte=now - timedelta(seconds=window),
     )
     healed = 0
-    for sagas in (unfinished, finished):
-        for chunk in _chunks(sagas.defer("context").order_by().iterator(chunk_size=BATCH), BATCH):
-            healed += _publish_stale(chunk)
+    for chunk in _chunks(finished.defer("context").order_by().iterator(chunk_size=BATCH), BATCH):
+        healed += _publish_stale(chunk)
     return healed
 
 
@@ -123,7 +133,7 @@ def _publish_stale(sagas: list[Saga]) -> int:
     versions = mirror.read_versions([s.pk for s in sagas])
     stale = [s for s, mirrored in zip(sagas, versions, strict=True) if mirrored is None or mirrored < s.version]
     if stale:
-        log.warning("healing the Redis mirror of %d saga(s) that lagged the database", len(stale))
+        log.warning("healing the Redis mirror of %d finished saga(s) that lagged the database", len(stale))
         _publish_batch(stale)
     return len(stale)
 
@@ -182,7 +192,7 @@ def _publish_batch(sagas: list[Saga]) -> None:
         active = saga.status in ACTIVE_SAGA_STATUSES
         finished = saga.status in FINISHED_SAGA_STATUSES
         items.append((saga, events[str(saga.pk)], finished, saga.wake_at if active else None))
-    mirror.publish_many(items, replace_log=True)
+    mirror.publish_many(items, repair=True)
 
 
 def _chunks(items: Iterable, size: int) -> Iterable[list]:

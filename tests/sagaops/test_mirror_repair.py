@@ -9,7 +9,7 @@ from django.test import override_settings
 from sagaops import mirror
 from sagaops.redis import get_redis
 from sagaops.selectors import saga_status
-from sagaops.services.timers import mirror_rebuild, mirrors_heal
+from sagaops.services.timers import mirror_rebuild, mirrors_heal, timers_reconcile
 from tests.sagaops.factories import saga_row
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +41,21 @@ def test_heal_rewrites_a_recently_finished_saga_whose_final_write_was_lost():
 
 
 @override_settings(SAGAOPS_RECONCILE_SECONDS=30)
-def test_heal_rewrites_an_unfinished_saga_whose_hash_is_missing_or_older():
-    lost, older, current = saga_row("running", wake_in=30), saga_row("stuck"), saga_row("running", wake_in=30)
-    stale_mirror(older)
+def test_reconcile_rewrites_the_lagging_mirror_of_an_active_saga_falling_due():
+    # given: one hash lost, one older than the database, one current, one not due yet
+    lost, older, current = (saga_row("running", wake_in=30) for _ in range(3))
+    later = saga_row("running", wake_in=3600)
+    stale_mirror(older, status="pending")
+    stale_mirror(later, status="pending")
     mirror.publish(current)
-    assert mirrors_heal() == 2
+    get_redis().hset(mirror.saga_key(current.pk), "current_step", "untouched")
+    # when
+    timers_reconcile()
+    # then
     assert mirror.read(lost.pk)["status"] == "running"
-    assert mirror.read(older.pk)["status"] == "stuck"
+    assert mirror.read(older.pk)["status"] == "running"
+    assert mirror.read(current.pk)["current_step"] == "untouched"
+    assert mirror.read(later.pk)["status"] == "pending"  # healed when it falls due
 
 
 @override_settings(SAGAOPS_RECONCILE_SECONDS=30)

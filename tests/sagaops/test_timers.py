@@ -3,10 +3,12 @@
 import time
 
 import pytest
+import redis
 from django.conf import settings
 from django.test import override_settings
 
 from sagaops import mirror
+from sagaops.broker import pipelined_publish
 from sagaops.celery import app
 from sagaops.models import Saga, SagaWake
 from sagaops.redis import get_redis
@@ -128,3 +130,28 @@ def test_timer_backlog_counts_all_shards():
     assert armed == 40 and overdue >= 0.9
     get_redis().delete(*mirror.timer_keys())
     assert mirror.timer_backlog() == (0, None)
+
+
+def test_a_tick_that_finds_a_backlog_calls_in_one_helper():
+    arm_due(50)
+    helpers = []
+    timers_drain(enqueue=lambda ids: None, on_backlog=lambda: helpers.append(1), budget=5, batch=2)
+    assert helpers == [1]
+    arm_due(5)
+    timers_drain(enqueue=lambda ids: None, on_backlog=lambda: helpers.append(1), budget=5, batch=10)
+    assert helpers == [1]  # a partial batch is no backlog
+
+
+def test_a_batch_of_tasks_goes_to_the_redis_broker_in_one_pipeline():
+    queue = "sagaops.test-pipeline"
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete(queue)
+    with app.producer_or_acquire() as producer:
+        with pipelined_publish(producer):
+            for i in range(25):
+                app.send_task("sagaops.test.nothing", (i,), queue=queue, producer=producer)
+            assert broker.llen(queue) == 0  # nothing sent yet: queued in the pipeline
+        assert broker.llen(queue) == 25
+        app.send_task("sagaops.test.nothing", (25,), queue=queue, producer=producer)
+    assert broker.llen(queue) == 26  # outside the block, publishing is back to one by one
+    broker.delete(queue)
