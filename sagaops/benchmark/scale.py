@@ -220,18 +220,23 @@ def _seed(sagas: int, sample: int, active: int, write) -> float:
 
 
 def _reconcile(active: int, write) -> float:
-    _clear_mirror()  # Redis lost everything: the worst case for one pass
+    """Two passes: right after Redis lost everything (every due timer and mirror rewritten), then
+    a steady one (what every period costs). The steady pass is the headline figure."""
+    _clear_mirror()
     horizon = settings.SAGAOPS_RECONCILE_SECONDS * 2
     due = SagaWake.objects.filter(wake_at__lte=timezone.now() + timedelta(seconds=horizon)).count()
-    started = time.perf_counter()
-    armed = timers_reconcile()
-    healed = mirrors_heal()
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    passes = []
+    for _ in range(2):
+        started = time.perf_counter()
+        armed = timers_reconcile()
+        healed = mirrors_heal()
+        passes.append(((time.perf_counter() - started) * 1000, armed, healed))
+    (lost_ms, armed, healed), (steady_ms, _, steady_healed) = passes
     write(
-        f"reconcile: one pass {elapsed_ms:.1f} ms over {active} active sagas "
-        f"({due} due within {horizon} s, {armed} re-armed, {healed} mirrors healed)"
+        f"reconcile over {active} active sagas ({due} due within {horizon} s): after losing Redis {lost_ms:.1f} ms "
+        f"({armed} re-armed, {healed} finished mirrors healed); steady pass {steady_ms:.1f} ms ({steady_healed} healed)"
     )
-    return elapsed_ms * PER / max(active, 1)
+    return steady_ms * PER / max(active, 1)
 
 
 def _rebuild(write) -> float:
