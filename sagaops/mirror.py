@@ -25,6 +25,8 @@ from sagaops.redis import get_redis
 log = logging.getLogger(__name__)
 
 TIMERS_PREFIX = "sagaops:timers"
+# The single timer ZSET of releases before the shards; `sagaops_rebuild_mirror` deletes it.
+LEGACY_TIMERS_KEY = "sagaops:timers"
 LOG_MAXLEN = 50
 
 # Newer version wins: a late write from an older transition never overwrites a newer one.
@@ -230,6 +232,11 @@ def timers_set_many(items: dict[str, float], *, only_earlier: bool = False) -> N
     for shard, members in by_shard.items():
         pipe.zadd(timer_key(shard), members, lt=only_earlier)
     pipe.execute()
+
+
+def legacy_timers_drop() -> int:
+    """Delete the unsharded timer ZSET of an older release (its timers are re-armed from the database)."""
+    return _client().delete(LEGACY_TIMERS_KEY)
 
 
 def timers_pop_due(shard: int, limit: int) -> list[str]:

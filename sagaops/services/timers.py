@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -98,6 +99,7 @@ def timers_reconcile(*, horizon_seconds: float | None = None) -> int:
 
 def timers_rearm_all() -> int:
     """Re-arm every active saga's timer, however far ahead (the rebuild command)."""
+    mirror.legacy_timers_drop()
     armed = 0
     rows = SagaWake.objects.order_by().values_list("saga_id", "wake_at")
     for chunk in _chunks(rows.iterator(chunk_size=BATCH), BATCH):
@@ -170,11 +172,12 @@ def _repair_unexpired_finished() -> int:
 
 
 def _valid_ids(ids: list[str]) -> list[str]:
+    """The ids that are UUIDs (a key that is not cannot be a saga of this database)."""
     valid = []
     for saga_id in ids:
         try:
-            valid.append(str(Saga._meta.pk.to_python(saga_id)))
-        except Exception:  # a foreign key under our prefix: not a saga of this database
+            valid.append(str(uuid.UUID(saga_id)))
+        except ValueError:
             continue
     return valid
 

@@ -101,3 +101,14 @@ def test_status_read_serves_a_fresh_or_final_mirror_as_is():
     mirror.publish(saga)
     get_redis().hset(mirror.saga_key(saga.pk), "current_step", "from-redis")
     assert saga_status(saga_id=saga.pk)["current_step"] == "from-redis"
+
+
+def test_rebuild_moves_the_timers_of_an_older_release_into_the_shards():
+    # given: the single ZSET of a release before the shards
+    saga = saga_row("running", wake_in=600)
+    get_redis().zadd(mirror.LEGACY_TIMERS_KEY, {str(saga.pk): 1})
+    # when
+    call_command("sagaops_rebuild_mirror", stdout=open("/dev/null", "w"))
+    # then
+    assert not get_redis().exists(mirror.LEGACY_TIMERS_KEY)
+    assert get_redis().zscore(mirror.saga_timer_key(saga.pk), str(saga.pk)) == saga.wake_at.timestamp()
