@@ -2,10 +2,11 @@
 
 - `timers_drain`: the tick; pops due timers from every shard until none is due or its time
   budget is spent, and hands them over in batches.
-- `timers_reconcile`: re-arms the timers falling due within the next period, read from an index
-  range of SagaWake (proportional to what is due, not to every active saga).
-- `mirrors_heal`: finds the recently changed sagas whose mirror hash is older than the database
-  (a lost write after commit) and rewrites them.
+- `timers_reconcile`: re-arms the timers falling due within two periods, read from an index
+  range of SagaWake (proportional to what is due, not to every active saga), and rewrites those
+  sagas' mirrors where they lag the database.
+- `mirrors_heal`: finds the recently finished sagas whose mirror hash is older than the
+  database (a final write lost after its commit) and rewrites them.
 - `mirror_rebuild`: the operator's full repair, in batches.
 """
 
