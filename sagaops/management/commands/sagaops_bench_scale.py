@@ -26,8 +26,12 @@ class Command(BaseCommand):
         active = sagas // 5 if active is None else active
         if sagas < 1000 or sample < 20 or timers < 1 or not 0 <= active <= sagas // 2:
             raise CommandError("--sagas at least 1000, --sample at least 20, --timers at least 1, --active 0..sagas/2")
-        logging.getLogger("sagaops").setLevel(logging.ERROR)  # the sample's declined sagas log warnings
+        engine_log = logging.getLogger("sagaops")
+        level = engine_log.level
+        engine_log.setLevel(logging.ERROR)  # the sample's declined sagas log warnings
         try:
             run_scale_benchmark(sagas=sagas, sample=sample, active=active, timers=timers, write=self.stdout.write)
         except BenchError as error:
             raise CommandError(str(error)) from None
+        finally:
+            engine_log.setLevel(level)
