@@ -192,8 +192,9 @@ SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
 # How often the reconcile pass runs (seconds): it re-arms the timers due within two periods and
 # heals the mirror of sagas changed within two periods.
 SAGAOPS_RECONCILE_SECONDS = int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))
-# The heal looks for recently finished sagas among those created within this many seconds.
-SAGAOPS_MIRROR_HEAL_CREATED_WITHIN = int(os.environ.get("SAGAOPS_MIRROR_HEAL_CREATED_WITHIN", "3600"))
+# The heal looks for recently finished sagas among those created within this many seconds (its
+# cost is proportional to the sagas created in that window); above the checkout's 10 minutes.
+SAGAOPS_MIRROR_HEAL_CREATED_WITHIN = int(os.environ.get("SAGAOPS_MIRROR_HEAL_CREATED_WITHIN", "900"))
 # A status read trusts an unfinished mirror hash written within this many seconds; an older one
 # is checked against the database's version.
 SAGAOPS_MIRROR_TRUST_SECONDS = float(os.environ.get("SAGAOPS_MIRROR_TRUST_SECONDS", "5"))

@@ -74,7 +74,7 @@ FROM bench_map m JOIN sagaops_sagaevent e ON e.saga_id = m.old_id;
 
 # Some clones become today's active sagas (timers over the next hour, a few overdue) or stuck ones.
 _ACTIVATE = """
-UPDATE sagaops_saga SET status = 'running', finished_at = NULL, created_at = now() - interval '5 minutes',
+UPDATE sagaops_saga SET status = 'running', finished_at = NULL, created_at = now() - random() * interval '1 hour',
        wake_at = now() + (random() * 3660 - 60) * interval '1 second'
 WHERE id IN (SELECT id FROM sagaops_saga WHERE correlation_id LIKE 'bench:%%' LIMIT %(active)s);
 UPDATE sagaops_saga SET status = 'stuck', finished_at = NULL, attention_reason = 'step failed after 5 attempt(s)'

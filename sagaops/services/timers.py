@@ -85,17 +85,25 @@ def timers_reconcile(*, horizon_seconds: float | None = None) -> int:
     """
     horizon = settings.SAGAOPS_RECONCILE_SECONDS * 2 if horizon_seconds is None else horizon_seconds
     until = timezone.now() + timedelta(seconds=horizon)
-    rows = SagaWake.objects.filter(wake_at__lte=until).order_by().values_list("saga_id", "wake_at", "saga__version")
+    rows = SagaWake.objects.filter(wake_at__lte=until).order_by().values_list("saga_id", "wake_at")
     armed = 0
     for chunk in _chunks(rows.iterator(chunk_size=BATCH), BATCH):
-        mirror.timers_set_many({str(i): wake_at.timestamp() for i, wake_at, _ in chunk}, only_earlier=True)
+        mirror.timers_set_many({str(i): wake_at.timestamp() for i, wake_at in chunk}, only_earlier=True)
         armed += len(chunk)
-        mirrored = mirror.read_versions([i for i, _, _ in chunk])
-        lagging = [i for (i, _, version), seen in zip(chunk, mirrored, strict=True) if seen is None or seen < version]
-        if lagging:
-            log.warning("healing the Redis mirror of %d active saga(s) that lagged the database", len(lagging))
-            _publish_batch(list(Saga.objects.filter(pk__in=lagging).defer("context")))
+        _heal_lagging([i for i, _ in chunk])
     return armed
+
+
+def _heal_lagging(saga_ids: list) -> None:
+    # The versions by primary key, not by a join: joined, the planner hashes the whole saga table.
+    versions = dict(Saga.objects.filter(pk__in=saga_ids).values_list("pk", "version"))
+    mirrored = mirror.read_versions(saga_ids)
+    lagging = [
+        i for i, seen in zip(saga_ids, mirrored, strict=True) if i in versions and (seen is None or seen < versions[i])
+    ]
+    if lagging:
+        log.warning("healing the Redis mirror of %d active saga(s) that lagged the database", len(lagging))
+        _publish_batch(list(Saga.objects.filter(pk__in=lagging).defer("context")))
 
 
 def timers_rearm_all() -> int:
@@ -126,19 +134,19 @@ def mirrors_heal(*, changed_within: float | None = None) -> int:
         status__in=FINISHED_SAGA_STATUSES,
         finished_at__gte=now - timedelta(seconds=window),
     )
+    # A plain query, not a server-side cursor: the result is small (finished within the window),
+    # and a cursor's plan favours the first rows over the whole range.
+    recent = list(finished.order_by().values_list("pk", "version"))
     healed = 0
-    for chunk in _chunks(finished.defer("context").order_by().iterator(chunk_size=BATCH), BATCH):
-        healed += _publish_stale(chunk)
+    for chunk in _chunks(recent, BATCH):
+        ids = [pk for pk, _ in chunk]
+        mirrored = mirror.read_versions(ids)
+        stale = [pk for (pk, version), seen in zip(chunk, mirrored, strict=True) if seen is None or seen < version]
+        if stale:
+            log.warning("healing the Redis mirror of %d finished saga(s) that lagged the database", len(stale))
+            _publish_batch(list(Saga.objects.filter(pk__in=stale).defer("context")))
+        healed += len(stale)
     return healed
-
-
-def _publish_stale(sagas: list[Saga]) -> int:
-    versions = mirror.read_versions([s.pk for s in sagas])
-    stale = [s for s, mirrored in zip(sagas, versions, strict=True) if mirrored is None or mirrored < s.version]
-    if stale:
-        log.warning("healing the Redis mirror of %d finished saga(s) that lagged the database", len(stale))
-        _publish_batch(stale)
-    return len(stale)
 
 
 def mirror_rebuild(*, include_finished: bool = False) -> int:
