@@ -140,7 +140,10 @@ def _delete_sagas(
     while time.monotonic() < deadline:
         rows = Saga.objects.filter(_prunable(cutoffs))
         if after is not None:
-            rows = rows.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
+            # The >= bound is the index range start; the OR alone would rescan from the oldest entry.
+            rows = rows.filter(created_at__gte=after[0]).filter(
+                Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1])
+            )
         with transaction.atomic():
             # SKIP LOCKED: a row some other transaction holds is left for the next run.
             chosen = list(

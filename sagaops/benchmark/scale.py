@@ -42,6 +42,7 @@ TABLES = ("sagaops_saga", "sagaops_sagastep", "sagaops_sagaevent", "sagaops_saga
 TARGETS = {"hot": 50.0, "indexes": 6, "drain": 5000.0, "rebuild": 60.0}
 
 # N clones of the sample's sagas, created at random over the last 60 days; steps and events follow.
+# Rows go in in creation order, as a real day writes them: old sagas share pages, as they would.
 _CLONE = """
 CREATE TEMP TABLE bench_map ON COMMIT DROP AS
 SELECT s.id AS old_id, md5(s.id::text || ':' || g)::uuid AS new_id,
@@ -57,19 +58,22 @@ SELECT m.new_id, s.type, s.definition_version, s.status, s.current_step, s.conte
        'bench:' || m.new_id, s.version, m.created, m.created + (s.updated_at - s.created_at),
        m.created + (s.finished_at - s.created_at), m.created + (s.deadline - s.created_at), NULL,
        s.last_error, s.attention_reason
-FROM bench_map m JOIN sagaops_saga s ON s.id = m.old_id;
+FROM bench_map m JOIN sagaops_saga s ON s.id = m.old_id
+ORDER BY m.created;
 
 INSERT INTO sagaops_sagastep (saga_id, index, name, status, attempts, compensation_attempts, lease_expires_at,
     next_attempt_at, outcome_unknown, result, last_error, last_error_type, last_traceback, started_at, finished_at)
 SELECT m.new_id, st.index, st.name, st.status, st.attempts, st.compensation_attempts, NULL, NULL,
        st.outcome_unknown, st.result, st.last_error, st.last_error_type, st.last_traceback,
        m.created + (st.started_at - m.old_created), m.created + (st.finished_at - m.old_created)
-FROM bench_map m JOIN sagaops_sagastep st ON st.saga_id = m.old_id;
+FROM bench_map m JOIN sagaops_sagastep st ON st.saga_id = m.old_id
+ORDER BY m.created, st.index;
 
 INSERT INTO sagaops_sagaevent (saga_id, at, kind, step, detail, actor_type, actor, user_id, reason, version)
 SELECT m.new_id, m.created + (e.at - m.old_created), e.kind, e.step, e.detail, e.actor_type, e.actor,
        e.user_id, e.reason, e.version
-FROM bench_map m JOIN sagaops_sagaevent e ON e.saga_id = m.old_id;
+FROM bench_map m JOIN sagaops_sagaevent e ON e.saga_id = m.old_id
+ORDER BY m.created, e.id;
 """
 
 # Some clones become today's active sagas (timers over the next hour, a few overdue) or stuck ones.
