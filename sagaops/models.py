@@ -74,7 +74,8 @@ class Saga(models.Model):
 
 
 class SagaStep(models.Model):
-    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="steps")
+    # No index of its own: the (saga, index) unique constraint serves lookups by saga.
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="steps", db_index=False)
     index = models.PositiveIntegerField()
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=24, choices=StepStatus.choices, default=StepStatus.PENDING)
@@ -137,7 +138,8 @@ class SagaEvent(models.Model):
         SERVICE = "service"
         OPERATOR = "operator"
 
-    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: saga_event_timeline (saga, id) serves lookups by saga.
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=50)
     step = models.CharField(max_length=100, blank=True, default="")

@@ -122,3 +122,27 @@ Migration.operations += [
     migrations.RunSQL(WAKE_TRIGGERS, DROP_WAKE_TRIGGERS),
     migrations.RunSQL(FILLFACTOR, RESET_FILLFACTOR),
 ]
+
+# The foreign keys' own indexes duplicate the leading column of (saga, index) and (saga, id).
+Migration.operations += [
+    migrations.AlterField(
+        model_name="sagaevent",
+        name="saga",
+        field=models.ForeignKey(
+            db_index=False,
+            on_delete=django.db.models.deletion.CASCADE,
+            related_name="events",
+            to="sagaops.saga",
+        ),
+    ),
+    migrations.AlterField(
+        model_name="sagastep",
+        name="saga",
+        field=models.ForeignKey(
+            db_index=False,
+            on_delete=django.db.models.deletion.CASCADE,
+            related_name="steps",
+            to="sagaops.saga",
+        ),
+    ),
+]
