@@ -9,6 +9,7 @@
 #   make lint      ruff check + ruff format --check
 #   make bench     the engine against a bare Celery chain on its own database (docs/PERFORMANCE.md)
 #   make soak      thousands of checkouts under faults and worker kills, then the invariants
+#   make bench-scale  storage, HOT updates, prune, tick drain, reconcile, rebuild at 100k+ sagas
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -29,7 +30,7 @@ STAMP := $(VENV)/.sagaops-installed
 URL := http://127.0.0.1:$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-scale lint bench bench-hosts bench-failover soak
+.PHONY: help install run test test-scale lint bench bench-hosts bench-failover bench-scale soak
 
 help:
 	@echo "make install   create $(VENV) and install requirements-dev.txt"
@@ -41,6 +42,7 @@ help:
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make bench     benchmark the engine against a bare Celery chain (BENCH_ARGS='--sagas 500')"
 	@echo "make soak      soak the checkout under faults and worker kills (SOAK_ARGS='--orders 200')"
+	@echo "make bench-scale  storage, prune, timers, reconcile, rebuild at scale (SCALE_ARGS='--million')"
 
 install: $(STAMP)
 
@@ -115,3 +117,17 @@ soak: install
 	$(SOAK_ENV) $(MANAGE) sagaops_preflight
 	$(SOAK_ENV) $(MANAGE) migrate --noinput --verbosity 0
 	$(SOAK_ENV) $(MANAGE) sagaops_soak $(SOAK_ARGS)
+
+# The scale benchmark empties its own database. Every Redis database is taken (dev 0/1, soak 2/3,
+# bench 4/5, test slots 6-15): it shares bench's and deletes only the engine's keys in db 5 and
+# its own prefixed broker keys in db 4. Do not run it at the same time as `make bench`.
+SCALE_ARGS ?=
+SCALE_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_bench_scale \
+	REDIS_URL=redis://127.0.0.1:6379/5 CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \
+	CELERY_BROKER_KEYPREFIX=sagaops-bench-scale: \
+	SAGAOPS_SAGA_MODULES=sagaops.benchmark.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
+
+bench-scale: install
+	$(SCALE_ENV) $(MANAGE) sagaops_preflight
+	$(SCALE_ENV) $(MANAGE) migrate --noinput --verbosity 0
+	$(SCALE_ENV) $(MANAGE) sagaops_bench_scale $(SCALE_ARGS)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kombu import Exchange, Queue
+
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 
 
@@ -53,4 +55,20 @@ def broker_options(url: str, *, visibility_timeout: int, heartbeat: float) -> Br
         queue_type="classic",
         exchange_type="direct",
         heartbeat=heartbeat,
+    )
+
+
+def task_queues(options: BrokerOptions, names: tuple[str, ...]) -> tuple[Queue, ...]:
+    """The named queues, declared as the broker needs them: on RabbitMQ each is a quorum queue
+    behind its own topic exchange (what Celery declares for its default queue), on Redis a list."""
+    if options.queue_type != "quorum":
+        return tuple(Queue(name) for name in names)
+    return tuple(
+        Queue(
+            name,
+            Exchange(name, type=options.exchange_type),
+            routing_key=name,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+        for name in names
     )

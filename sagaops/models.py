@@ -19,9 +19,10 @@ class Saga(models.Model):
     # {"payload": <start payload>}; each step's result lives on its SagaStep row.
     context = models.JSONField(default=dict)
     # Stored as "<principal id>:<client key>" by the API, so each service has its own key space.
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Unique and indexed through Meta (partial indexes, no `_like` twins: lookups are exact).
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 (NULL: no key)
     request_hash = models.CharField(max_length=64, blank=True, default="")
-    correlation_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    correlation_id = models.CharField(max_length=200, blank=True, default="")
     # The fence: +1 at every transition; every write is conditional on the version it read.
     version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -48,33 +49,31 @@ class Saga(models.Model):
         db_index=False,  # saga_by_principal below leads with it
     )
 
+    # Six indexes, none on a column a checkpoint changes (version, updated_at, wake_at,
+    # current_step, last_error): with free space on the page (fillfactor 70, migration 0006) a
+    # checkpoint is a HOT update that writes no index entry. Only the few status changes of a
+    # saga's life touch the partial index below. The timer index lives in SagaWake for the same
+    # reason. Retention (sagaops_prune) walks `saga_newest_first` from its old end.
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="saga_idempotency_key", condition=Q(idempotency_key__isnull=False)
+            ),
+        ]
         indexes = [
-            models.Index(fields=["status", "-created_at"], name="saga_by_status"),
-            models.Index(fields=["type", "status", "-created_at"], name="saga_by_type_status"),
             models.Index(fields=["-created_at"], name="saga_newest_first"),
             # A service's own sagas, newest first (GET /api/sagas/ with a service token).
             models.Index(fields=["started_by", "-created_at"], name="saga_by_principal"),
+            # Stuck and active sagas (the console's stuck page, failure groups, stall checks, counts).
             models.Index(
-                fields=["status", "updated_at"],
-                name="saga_stuck",
-                condition=Q(status__in=["stuck", "running", "compensating", "pending"]),
+                fields=["status", "-created_at"],
+                name="saga_unfinished",
+                condition=Q(status__in=["pending", "running", "compensating", "stuck"]),
             ),
-            models.Index(
-                fields=["wake_at"], name="saga_wake", condition=Q(status__in=["pending", "running", "compensating"])
-            ),
-            # The console: the type filter alone, the "has error" filter, and the search by order id.
-            models.Index(fields=["type", "-created_at"], name="saga_by_type"),
-            models.Index(fields=["-created_at"], name="saga_with_error", condition=~Q(last_error="")),
+            models.Index(fields=["correlation_id"], name="saga_by_correlation", condition=~Q(correlation_id="")),
+            # The console's search by order id.
             models.Index(KeyTransform("order_id", KeyTransform("payload", "context")), name="saga_payload_order_id"),
-            # The console's failure groups and stuck counts: an index-only scan over the stuck sagas.
-            models.Index(
-                fields=["updated_at"],
-                include=["id", "type", "version"],
-                name="saga_stuck_cover",
-                condition=Q(status="stuck"),
-            ),
         ]
         permissions = [
             ("retry_saga", "Can retry a saga forward"),
@@ -93,7 +92,8 @@ class Saga(models.Model):
 
 
 class SagaStep(models.Model):
-    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="steps")
+    # No index of its own: the (saga, index) unique constraint serves lookups by saga.
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="steps", db_index=False)
     index = models.PositiveIntegerField()
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=24, choices=StepStatus.choices, default=StepStatus.PENDING)
@@ -115,7 +115,6 @@ class SagaStep(models.Model):
         ordering = ["saga", "index"]
         constraints = [models.UniqueConstraint(fields=["saga", "index"], name="saga_step_unique_index")]
         indexes = [
-            models.Index(fields=["status"], name="saga_step_by_status"),
             # The console: a stuck saga's failed step (or failed compensation) without reading the rows.
             models.Index(
                 fields=["saga"],
@@ -129,6 +128,26 @@ class SagaStep(models.Model):
         return f"{self.index}:{self.name} ({self.status})"
 
 
+class SagaWake(models.Model):
+    """When an active saga must be looked at next: a narrow copy of `Saga.wake_at`.
+
+    Kept by database triggers (migration 0006) from every write of the saga row, whatever wrote
+    it. The reconcile pass reads an index range of it (what falls due soon) instead of every
+    active saga, and the wide saga row needs no index on a column that changes at every step.
+    """
+
+    saga = models.OneToOneField(
+        Saga, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    wake_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["wake_at"], name="saga_wake_due")]
+
+    def __str__(self) -> str:
+        return f"{self.saga_id} at {self.wake_at:%Y-%m-%d %H:%M:%S}"
+
+
 class SagaEvent(models.Model):
     """The append-only timeline of a saga: its history and the audit of operator actions."""
 
@@ -137,7 +156,8 @@ class SagaEvent(models.Model):
         SERVICE = "service"
         OPERATOR = "operator"
 
-    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: saga_event_timeline (saga, id) serves lookups by saga.
+    saga = models.ForeignKey(Saga, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=50)
     step = models.CharField(max_length=100, blank=True, default="")

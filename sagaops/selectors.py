@@ -3,28 +3,52 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import redis
+from django.conf import settings
+from django.utils import timezone
 
 from sagaops import mirror
 from sagaops.definitions import get_definition, registered_types
 from sagaops.models import Saga, SagaStep
-from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
+from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, SagaStatus
 
 log = logging.getLogger(__name__)
 
 
 def saga_status(*, saga_id) -> dict[str, str] | None:
-    """{status, current_step, type, version, updated_at, ...} from the mirror, else the database."""
+    """{status, current_step, type, version, updated_at, ...} from the mirror, else the database.
+
+    A finished saga's mirror is final, and a fresh one (written within
+    SAGAOPS_MIRROR_TRUST_SECONDS) is served as is. An older unfinished one may be a hash whose
+    last write was lost: its version is checked against the database, which wins when newer
+    (and the mirror is rewritten).
+    """
     try:
         cached = mirror.read(saga_id)
     except redis.RedisError:
         log.warning("Redis unavailable; reading saga %s from the database", saga_id)
         cached = {}
-    if cached:
+    if cached and (cached.get("status") in FINISHED_SAGA_STATUSES or _fresh(cached)):
         return cached
-    saga = Saga.objects.filter(pk=saga_id).first()
-    return mirror.mirror_fields(saga) if saga else None
+    saga = Saga.objects.filter(pk=saga_id).defer("context").first()
+    if saga is None:
+        return None
+    if cached and int(cached.get("version") or 0) >= saga.version:
+        return cached
+    if cached:
+        log.warning("mirror of saga %s lagged the database (%s < %s)", saga_id, cached["version"], saga.version)
+        mirror.publish(saga, finished=saga.status in FINISHED_SAGA_STATUSES)
+    return mirror.mirror_fields(saga)
+
+
+def _fresh(cached: dict[str, str]) -> bool:
+    try:
+        written = datetime.fromisoformat(cached.get("updated_at", ""))
+    except ValueError:
+        return False
+    return (timezone.now() - written).total_seconds() < settings.SAGAOPS_MIRROR_TRUST_SECONDS
 
 
 def saga_results(*, steps: list[SagaStep]) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from sagaops.broker import broker_options
+from sagaops.broker import broker_options, task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -205,11 +205,28 @@ CELERY_BROKER_HEARTBEAT = _broker.heartbeat
 # others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
 CELERY_BEAT_SCHEDULER = "sagaops.beat.LeaderLeaseScheduler"
 SAGAOPS_BEAT_LEASE_SECONDS = float(os.environ.get("SAGAOPS_BEAT_LEASE_SECONDS", "5"))
+# A prefix on every broker key (Redis broker), for a run that shares its Redis database.
+if os.environ.get("CELERY_BROKER_KEYPREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEYPREFIX"]
+# The timer tasks have their own queue, which every worker consumes besides the default one
+# (kombu's Redis transport rotates the queues it polls): a backlog of advances cannot starve the
+# tick. A tick left waiting longer than a second is stale (the next one is on its way): it expires.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = task_queues(_broker, ("celery", "sagaops.timers"))
+CELERY_TASK_ROUTES = {
+    "sagaops.tasks.tick": {"queue": "sagaops.timers"},
+    "sagaops.tasks.reconcile": {"queue": "sagaops.timers"},
+}
 CELERY_BEAT_SCHEDULE = {
-    "sagaops-tick": {"task": "sagaops.tasks.tick", "schedule": timedelta(seconds=1)},
+    "sagaops-tick": {"task": "sagaops.tasks.tick", "schedule": timedelta(seconds=1), "options": {"expires": 2}},
     "sagaops-reconcile": {
         "task": "sagaops.tasks.reconcile",
         "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))),
+    },
+    # Retention: delete finished sagas and the bookkeeping that can no longer matter (sagaops_prune).
+    "sagaops-prune": {
+        "task": "sagaops.tasks.prune",
+        "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_PRUNE_SECONDS", "3600"))),
     },
     # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
     "sagaops-alerts-check": {
@@ -231,6 +248,53 @@ SAGAOPS_START_GRACE = float(os.environ.get("SAGAOPS_START_GRACE", "15"))
 SAGAOPS_LOCK_TTL = float(os.environ.get("SAGAOPS_LOCK_TTL", "15"))
 # How long a finished saga's Redis mirror is kept (seconds).
 SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
+# How often the reconcile pass runs (seconds): it re-arms the timers due within two periods and
+# heals the mirror of sagas changed within two periods.
+SAGAOPS_RECONCILE_SECONDS = int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))
+# The heal looks for recently finished sagas among those created within this many seconds (its
+# cost is proportional to the sagas created in that window); above the checkout's 10 minutes.
+SAGAOPS_MIRROR_HEAL_CREATED_WITHIN = int(os.environ.get("SAGAOPS_MIRROR_HEAL_CREATED_WITHIN", "900"))
+# A status read trusts an unfinished mirror hash written within this many seconds; an older one
+# is checked against the database's version.
+SAGAOPS_MIRROR_TRUST_SECONDS = float(os.environ.get("SAGAOPS_MIRROR_TRUST_SECONDS", "5"))
+# Timers: sorted sets sagaops:timers:{0}..{N-1}. Changing N strands armed timers in the old shards
+# until the reconcile pass re-arms them (or run `sagaops_rebuild_mirror`).
+SAGAOPS_TIMER_SHARDS = int(os.environ.get("SAGAOPS_TIMER_SHARDS", "16"))
+# A tick pops due timers in batches of SAGAOPS_TICK_BATCH until none is due or SAGAOPS_TICK_BUDGET
+# seconds have passed; ticks overlap when a backlog outlasts the beat's one-second period.
+SAGAOPS_TICK_BATCH = int(os.environ.get("SAGAOPS_TICK_BATCH", "500"))
+SAGAOPS_TICK_BUDGET = float(os.environ.get("SAGAOPS_TICK_BUDGET", "5"))
+# Retention (sagaops_prune and its beat entry): how long finished sagas are kept, by final status,
+# as a duration ("30d", "12h", "45m", "600s") or "off" to keep them forever.
+SAGAOPS_RETENTION = {
+    "completed": os.environ.get("SAGAOPS_RETENTION_COMPLETED", "30d"),
+    "compensated": os.environ.get("SAGAOPS_RETENTION_COMPENSATED", "90d"),
+    "resolved": os.environ.get("SAGAOPS_RETENTION_RESOLVED", "90d"),
+}
+# The bookkeeping around them: consumer dedupe rows, published outbox rows, dead letters, and the
+# participants' tombstones (a refund or release that arrived before its forward call).
+SAGAOPS_RETENTION_PROCESSED_EVENTS = os.environ.get("SAGAOPS_RETENTION_PROCESSED_EVENTS", "7d")
+SAGAOPS_RETENTION_OUTBOX = os.environ.get("SAGAOPS_RETENTION_OUTBOX", "7d")
+SAGAOPS_RETENTION_DEAD_LETTERS = os.environ.get("SAGAOPS_RETENTION_DEAD_LETTERS", "90d")
+SAGAOPS_RETENTION_TOMBSTONES = os.environ.get("SAGAOPS_RETENTION_TOMBSTONES", "30d")
+# Rows deleted per transaction, and the time budget of one scheduled run (seconds).
+SAGAOPS_PRUNE_BATCH = int(os.environ.get("SAGAOPS_PRUNE_BATCH", "1000"))
+SAGAOPS_PRUNE_MAX_SECONDS = float(os.environ.get("SAGAOPS_PRUNE_MAX_SECONDS", "600"))
+# A directory: pruned sagas are appended there as JSON lines (sagas-YYYY-MM-DD.jsonl) before they
+# are deleted. Empty: no archive.
+SAGAOPS_PRUNE_ARCHIVE_DIR = os.environ.get("SAGAOPS_PRUNE_ARCHIVE_DIR", "")
+# The participants' own retention: callables (dotted paths) given the cutoff, the batch size and
+# dry_run, returning how many rows they deleted (or would). The engine never imports a domain app.
+SAGAOPS_RETENTION_HOOKS = [
+    h.strip()
+    for h in os.environ.get(
+        "SAGAOPS_RETENTION_HOOKS", "inventory.retention.tombstones_prune,payments.retention.tombstones_prune"
+    ).split(",")
+    if h.strip()
+]
+# Size caps: a step's traceback keeps its last N characters, a timeline event's detail N bytes of JSON.
+SAGAOPS_TRACEBACK_MAX = int(os.environ.get("SAGAOPS_TRACEBACK_MAX", "4000"))
+SAGAOPS_EVENT_DETAIL_MAX = int(os.environ.get("SAGAOPS_EVENT_DETAIL_MAX", "2000"))
 # A running/compensating saga with no progress for longer than this is shown as stuck (seconds).
 SAGAOPS_STUCK_AFTER = int(os.environ.get("SAGAOPS_STUCK_AFTER", "300"))
 # The console's system health: workers write a heartbeat this often (s); red past these limits (s).

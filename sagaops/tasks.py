@@ -1,11 +1,18 @@
 """Celery entry points: ids in, call a service, nothing else."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
+from sagaops.publishing import pipelined_publish
+from sagaops.retention import retention_prune
 from sagaops.services.executor import saga_advance
-from sagaops.services.timers import timers_due, timers_reconcile
+from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
+
+# The timer tasks have a queue of their own (settings.CELERY_TASK_ROUTES): a backlog of advances
+# never delays the tick that turns due timers into advances.
+TIMERS_QUEUE = "sagaops.timers"
 
 
 # A lost database connection mid-step rolls the step back; try again shortly on a fresh one.
@@ -20,14 +27,29 @@ def advance(saga_id: str) -> None:
     saga_advance(saga_id=saga_id)
 
 
+def advances_enqueue(saga_ids: list[str]) -> None:
+    """Send one advance per saga, the whole batch over one producer in one pipelined round trip."""
+    with advance.app.producer_or_acquire() as producer, pipelined_publish(producer):
+        for saga_id in saga_ids:
+            advance.apply_async((saga_id,), producer=producer)
+
+
 @shared_task(name="sagaops.tasks.tick")
 def tick() -> int:
-    due = timers_due()
-    for saga_id in due:
-        advance.delay(saga_id)
-    return len(due)
+    return timers_drain(enqueue=advances_enqueue, on_backlog=_tick_helper)
+
+
+def _tick_helper() -> None:
+    """A backlog: one more tick drains beside this one, on the next free worker process."""
+    tick.apply_async(expires=settings.SAGAOPS_TICK_BUDGET)
 
 
 @shared_task(name="sagaops.tasks.reconcile")
 def reconcile() -> int:
-    return timers_reconcile()
+    healed = mirrors_heal()
+    return timers_reconcile() + healed
+
+
+@shared_task(name="sagaops.tasks.prune")
+def prune() -> int:
+    return retention_prune().total

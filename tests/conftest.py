@@ -37,7 +37,7 @@ def workers_quiet_before_flush(request):
 
     redis = get_redis()
     app.control.purge()
-    redis.delete(mirror.TIMERS_KEY)
+    redis.delete(*mirror.timer_keys())
     deadline = time.monotonic() + 20
     while next(redis.scan_iter("lock:saga:*", count=1000), None) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -10,7 +10,7 @@ import time
 
 from celery import chain, shared_task
 
-from sagaops.definitions import SagaDefinition, Step, StepContext, register
+from sagaops.definitions import RetryPolicy, SagaDefinition, Step, StepContext, register
 from sagaops.redis import get_redis
 
 SAGA_TYPE = "bench.four_local"
@@ -54,3 +54,44 @@ def chain_start(*, run_id: str, label: str, payload: dict) -> None:
         *(chain_step.s(name) for name in middle),
         chain_step.s(last, run_id=run_id, label=label),
     ).apply_async()
+
+
+CHECKOUT_LIKE = "bench.checkout_like"
+
+
+class Declined(Exception):
+    """A business refusal: not retried, the saga compensates."""
+
+
+def charge(ctx: StepContext) -> dict:
+    if ctx.payload.get("decline"):
+        raise Declined("card declined")
+    return {"payment": ctx.idempotency_key, "amount": "42.00"}
+
+
+def reply(ctx: StepContext) -> dict:
+    return {"ref": ctx.idempotency_key}
+
+
+# The checkout's shape (local, remote, remote, local pivot, remote retry-only) with trivial
+# actions: what a real day writes per saga, for the scale benchmark's row sizes and HOT ratio.
+checkout_like = register(
+    SagaDefinition(
+        name=CHECKOUT_LIKE,
+        description="Benchmark: the checkout's five steps with trivial actions.",
+        steps=[
+            Step("create_order", touch, compensation=untouch),
+            Step("reserve_stock", reply, compensation=untouch, kind="remote", timeout=10),
+            Step(
+                "charge_payment",
+                charge,
+                compensation=untouch,
+                kind="remote",
+                timeout=10,
+                retry=RetryPolicy(max_attempts=3, initial_delay=0.2, non_retryable=(Declined,)),
+            ),
+            Step("confirm_order", touch, pivot=True),
+            Step("notify_customer", reply, kind="remote", timeout=10),
+        ],
+    )
+)

@@ -25,7 +25,7 @@ from sagaops import mirror
 from sagaops.benchmark import flows
 from sagaops.benchmark.probes import Counts, Probe
 from sagaops.benchmark.stats import Latency, rate
-from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.models import Saga, SagaEvent, SagaStep, SagaWake
 from sagaops.redis import get_redis
 from sagaops.services import saga_advance, saga_start
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
@@ -66,7 +66,7 @@ def check_isolated() -> None:
 
 def reset() -> None:
     """Empty the benchmark's tables, mirror and broker: every run starts from the same place."""
-    tables = ", ".join(m._meta.db_table for m in (SagaEvent, SagaStep, Saga))
+    tables = ", ".join(m._meta.db_table for m in (SagaEvent, SagaStep, Saga, SagaWake))
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {tables} CASCADE")
     get_redis().flushdb()
@@ -81,8 +81,9 @@ def reset() -> None:
 class Worker:
     """One `celery worker --concurrency 2` process on the benchmark's database and broker."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, queues: str = "") -> None:
         self.concurrency = concurrency
+        self.queues = queues  # empty: every queue the app declares
         self.name = f"bench{os.getpid()}"
         self.log = LOG_DIR / "worker.log"
         self.proc: subprocess.Popen | None = None
@@ -95,6 +96,8 @@ class Worker:
         cmd = [sys.executable, "-m", "celery", "-A", "sagaops", "worker", "-n", f"{self.name}@%h"]
         cmd += [f"--concurrency={self.concurrency}", "--loglevel=WARNING"]
         cmd += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+        if self.queues:
+            cmd += ["-Q", self.queues]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()

@@ -151,7 +151,7 @@ def stuck_sections(
 
 
 def _stuck_total() -> int:
-    return Saga.objects.filter(status=SagaStatus.STUCK).count()  # index-only on saga_stuck_cover
+    return Saga.objects.filter(status=SagaStatus.STUCK).count()  # index-only on saga_unfinished
 
 
 def _stalled_total(now: datetime | None = None) -> int:
@@ -176,7 +176,7 @@ def stuck_count(now: datetime | None = None) -> int:
 # --- failure groups ---
 
 # One row per stuck saga with its culprit step: the failed compensation if any, else the failed
-# step. Both sides are index-only scans (saga_stuck_cover, saga_step_failures).
+# step. Both sides read only small partial indexes (saga_unfinished, saga_step_failures).
 _CULPRITS = """
     SELECT s.id AS saga_id, s.version, s.type, s.updated_at,
            COALESCE(st.name, '') AS step,

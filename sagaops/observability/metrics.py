@@ -157,7 +157,7 @@ class SagaStateCollector:
         except redis.RedisError:
             log.warning("metrics: could not read the timer backlog", exc_info=True)
             return
-        yield GaugeMetricFamily("sagaops_timer_backlog", "Timers armed in the Redis ZSET (sagaops:timers).", armed)
+        yield GaugeMetricFamily("sagaops_timer_backlog", "Timers armed in the Redis ZSETs (sagaops:timers:{n}).", armed)
         yield GaugeMetricFamily(
             "sagaops_timer_oldest_overdue_seconds",
             "How long the oldest timer has been due without being taken (0 when none is due).",

@@ -17,6 +17,7 @@ from django.db import connection as default_connection
 from django.db import connections
 
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.services.bounds import bounded_traceback
 
 
 def fenced_write(
@@ -31,6 +32,8 @@ def fenced_write(
     """Apply the writes if the saga is still at `version`; False (nothing written) otherwise."""
     conn = connections[default_connection.alias]
     step_values = step_values if step is not None else {}
+    if "last_traceback" in step_values:
+        step_values = {**step_values, "last_traceback": bounded_traceback(step_values["last_traceback"] or "")}
     sql = _statement(tuple(saga_values), tuple(step_values), len(events))
     params = _prepared(Saga, saga_values, conn)
     params += [saga.pk, version]

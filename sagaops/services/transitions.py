@@ -21,6 +21,7 @@ from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.observability.hooks import transition_committed, transition_written
 from sagaops.rules import Change, Event
+from sagaops.services.bounds import bounded_detail
 from sagaops.services.fenced_write import fenced_write
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
 
@@ -93,7 +94,7 @@ def event_row(saga: Saga, event: Event, version: int) -> SagaEvent:
         saga_id=saga.pk,
         kind=event.kind,
         step=event.step,
-        detail=event.detail,
+        detail=bounded_detail(event.detail),
         actor_type=event.actor_type,
         actor=event.actor,
         reason=event.reason,
