@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sagaops.definitions import RetryPolicy
 from sagaops.exceptions import StepTimeout, WorkerLost
 
-# Bounded, so a deep recursion's traceback cannot bloat a step row.
+# Bounded, so a huge error message cannot bloat the saga and step rows (the traceback is bounded
+# where it is written: sagaops.services.bounds, SAGAOPS_TRACEBACK_MAX).
 MAX_ERROR_CHARS = 2000
-MAX_TRACEBACK_CHARS = 8000
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def failure_of(error: BaseException, policy: RetryPolicy) -> Failure:
     return Failure(
         message=(str(error) or kind.__name__)[:MAX_ERROR_CHARS],
         type_name=f"{kind.__module__}.{kind.__qualname__}",
-        traceback="".join(traceback.format_exception(error))[-MAX_TRACEBACK_CHARS:],
+        traceback="".join(traceback.format_exception(error)),
         retryable=policy.is_retryable(error) and getattr(error, "retryable", True),
         unanswered=isinstance(error, StepTimeout | WorkerLost),
         worker_lost=isinstance(error, WorkerLost),

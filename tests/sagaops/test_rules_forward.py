@@ -112,9 +112,8 @@ def test_a_timeout_interrupting_a_query_is_recorded_as_the_timeout():
         assert failure_of(error, FAST).type_name == "sagaops.exceptions.StepTimeout"
 
 
-def test_error_text_and_traceback_are_bounded():
-    failure = failure_of(TransientError("x" * 10_000), FAST)
-    assert len(failure.message) == 2000 and len(failure.traceback) <= 8000
+def test_error_text_is_bounded():
+    assert len(failure_of(TransientError("x" * 10_000), FAST).message) == 2000
 
 
 def test_a_result_that_brings_a_declared_search_key_records_it():
