@@ -265,6 +265,14 @@ def timers_due_iter(*, limit: int, deadline: float, first_shard: int = 0) -> Ite
         pending = still_due
 
 
+def timers_due_count(now: float) -> int:
+    """How many timers over all shards are due at `now` (epoch seconds)."""
+    pipe = _client().pipeline(transaction=False)
+    for key in timer_keys():
+        pipe.zcount(key, "-inf", now)
+    return sum(pipe.execute())
+
+
 def timer_backlog() -> tuple[int, float | None]:
     """(timers armed over all shards, seconds the oldest due timer is overdue or None)."""
     pipe = _client().pipeline(transaction=False)

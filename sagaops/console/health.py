@@ -181,7 +181,7 @@ def _tick_check(client) -> Check:
 def _backlog_check(client) -> Check:
     armed, overdue = mirror.timer_backlog()
     limit = settings.SAGAOPS_HEALTH_TICK_LAG
-    due = client.zcount(mirror.TIMERS_KEY, "-inf", time.time())
+    due = mirror.timers_due_count(time.time())
     ok = not overdue or overdue <= limit
     return Check(
         "timers",
