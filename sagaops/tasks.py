@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.services.executor import saga_advance
+from sagaops.services.holds import hold_release_tick, holds_kick
 from sagaops.services.timers import timers_due, timers_reconcile
 
 
@@ -31,3 +32,13 @@ def tick() -> int:
 @shared_task(name="sagaops.tasks.reconcile")
 def reconcile() -> int:
     return timers_reconcile()
+
+
+@shared_task(name="sagaops.tasks.release_hold", autoretry_for=(OperationalError, InterfaceError), max_retries=8)
+def release_hold(hold_id: int, tick: int) -> bool:
+    return hold_release_tick(hold_id=hold_id, tick=tick)
+
+
+@shared_task(name="sagaops.tasks.kick_holds")
+def kick_holds() -> int:
+    return holds_kick()

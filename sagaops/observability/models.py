@@ -9,6 +9,7 @@ class AlertRule(models.Model):
         COMPENSATION_FAILED = "compensation_failed", "A compensation failed"
         STUCK_COUNT_OVER = "stuck_count_over", "Sagas needing attention over the threshold"
         TIMER_BACKLOG_OVER = "timer_backlog_over", "Oldest due timer overdue by more than the threshold (s)"
+        BREAKER_TRIPPED = "breaker_tripped", "A step's circuit breaker tripped (the step is held)"
 
     PER_SAGA = (Kind.SAGA_STUCK, Kind.COMPENSATION_FAILED)
     THRESHOLD = (Kind.STUCK_COUNT_OVER, Kind.TIMER_BACKLOG_OVER)

@@ -28,6 +28,8 @@ from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.rules import Change, Event, Move, MoveKind, failure_of
+from sagaops.services.breaker import breaker_record
+from sagaops.services.holds import holds_in_force
 from sagaops.services.transitions import after_commit, apply_change, set_wake
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
@@ -57,7 +59,7 @@ def saga_advance(*, saga_id) -> None:
         return
     try:
         with saga_scope(saga):  # log lines carry the saga's ids
-            Executor(saga, steps, definition, exclusive=bool(token)).run()
+            Executor(saga, steps, definition, exclusive=bool(token), holds=holds_in_force(definition)).run()
     finally:
         if token:
             _unlock(saga, token)
@@ -109,11 +111,20 @@ class Executor:
     """exclusive: this executor holds the saga's lock, so a local attempt it finds claimed was
     left by an executor that died (the rules then count it as a lost attempt at once)."""
 
-    def __init__(self, saga: Saga, steps: list[SagaStep], definition: SagaDefinition, *, exclusive: bool = False):
+    def __init__(
+        self,
+        saga: Saga,
+        steps: list[SagaStep],
+        definition: SagaDefinition,
+        *,
+        exclusive: bool = False,
+        holds: list | tuple = (),
+    ):
         self.saga = saga
         self.steps = steps
         self.definition = definition
         self.exclusive = exclusive
+        self.holds = holds  # the holds in force, read once per advance
         self.running_index = 0  # the local step a run is executing
         self.step_error: BaseException | None = None  # what interrupted it, if anything
         self.run_events: list[Event] | None = None  # a local run's events, published at its commit
@@ -142,6 +153,7 @@ class Executor:
             deadline=self.saga.deadline,
             now=timezone.now(),
             exclusive=self.exclusive,
+            holds=self.holds,
         )
 
     def perform(self, move: Move) -> bool:
@@ -159,7 +171,13 @@ class Executor:
         if move.kind == MoveKind.COMPENSATED:
             self.write(rules.on_finished(SagaStatus.COMPENSATED, now=now))
             return False
-        if move.kind == MoveKind.START_COMPENSATION:
+        if move.kind == MoveKind.HOLD:
+            hold = next(h for h in self.holds if h.id == move.hold_id)
+            self.write(rules.on_step_held(self.saga, step, hold, now=now))
+            return False  # the change armed its timer: it looks again later, or its release wakes it
+        if move.kind == MoveKind.RELEASE:
+            self.write(rules.on_step_released(self.saga, step, now=now, hold_id=None))
+        elif move.kind == MoveKind.START_COMPENSATION:
             self.write(rules.on_turn_back(self.steps, move.reason, now=now))
         elif move.kind == MoveKind.RUN:
             self.run_step(step, alone=move.alone)
@@ -203,6 +221,8 @@ class Executor:
 
     def failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> Change:
         failure = failure_of(error, self.step_def(step).retry)
+        if failure.retryable and not failure.worker_lost:
+            breaker_record(self.definition, self.step_def(step), failed=True)
         return rules.on_step_failed(
             self.saga, self.definition, self.steps, step, failure, attempts=attempts, now=timezone.now()
         )
@@ -227,6 +247,7 @@ class Executor:
         except Exception as error:
             self.write(self.failed(step, error, attempts=attempt))
             return
+        breaker_record(self.definition, spec, failed=False)
         if spec.kind == "async":
             self.write(rules.on_step_waiting(step, result))
         else:

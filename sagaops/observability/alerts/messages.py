@@ -101,3 +101,25 @@ def threshold_alert(rule, value: float) -> dict:
         "link": link,
         "document": _document(rule, rule.kind, value=value, threshold=rule.threshold, url=link),
     }
+
+
+def hold_alert(rule, hold) -> dict:
+    link = f"{console_base()}/admin/sagaops/holds/"
+    subject = f"[sagaops] circuit breaker tripped: {hold.target} is held"
+    body = "\n".join(
+        [
+            f"Sagas reaching {hold.target} now wait (hold #{hold.pk}) instead of burning their retries.",
+            f"Why: {hold.reason}",
+            "",
+            f"Release it when the participant is back: {link}",
+            "",
+            f"Alert rule: {rule.name}",
+        ]
+    )
+    hold_doc = {"id": hold.pk, "target": hold.target, "reason": hold.reason, "url": link}
+    return {
+        "subject": subject,
+        "body": body,
+        "link": link,
+        "document": _document(rule, "breaker_tripped", hold=hold_doc),
+    }

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from sagaops.models import Saga, SagaStep
+from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability import metrics
 from sagaops.observability.alerts import channels, messages
 from sagaops.observability.models import AlertRule, AlertSent
@@ -82,6 +82,21 @@ def alerts_for_saga(*, saga_id, kind: str) -> list[AlertSent]:
         payload = messages.saga_alert(rule, saga, kind)
         for channel in rule.channels:
             alert = _record(rule, channel, kind=kind, dedupe_key=f"{kind}:{saga.pk}", payload=payload, saga=saga)
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+
+def alerts_for_hold(*, hold_id: int) -> list[AlertSent]:
+    """A circuit breaker held a step: alert every breaker rule (of the step's saga type), once per hold."""
+    hold = Hold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        return []
+    raised = []
+    for rule in rules_for(Kind.BREAKER_TRIPPED, hold.saga_type or None):
+        payload = messages.hold_alert(rule, hold)
+        for channel in rule.channels:
+            alert = _record(rule, channel, kind=Kind.BREAKER_TRIPPED, dedupe_key=f"hold:{hold.pk}", payload=payload)
             if alert is not None:
                 raised.append(alert)
     return raised
