@@ -9,6 +9,13 @@ from payments.apis import PaymentChargeApi, PaymentRefundApi
 from sagaops.api.callbacks import StepCompleteApi, StepFailApi
 from sagaops.api.errors import not_found
 from sagaops.api.health import HealthApi
+from sagaops.api.holds import (
+    HoldCancelReleaseApi,
+    HoldDetailApi,
+    HoldListApi,
+    HoldPauseReleaseApi,
+    HoldReleaseApi,
+)
 from sagaops.api.operators import (
     CompensationDoneApi,
     SagaCompensateApi,
@@ -53,6 +60,11 @@ urlpatterns = [
     path(step + "skip/", StepSkipApi.as_view(), name="step-skip"),
     path(step + "compensation-done/", CompensationDoneApi.as_view(), name="step-compensation-done"),
     path("reports/", FailureReportCreateApi.as_view(), name="report-create"),
+    path("holds/", HoldListApi.as_view(), name="hold-list"),
+    path("holds/<int:hold_id>/", HoldDetailApi.as_view(), name="hold-detail"),
+    path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),
+    path("holds/<int:hold_id>/pause-release/", HoldPauseReleaseApi.as_view(), name="hold-pause-release"),
+    path("holds/<int:hold_id>/cancel-release/", HoldCancelReleaseApi.as_view(), name="hold-cancel-release"),
     path("orders/", OrderPlaceApi.as_view(), name="order-place"),
     path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
     path("inventory/products/", ProductPricesApi.as_view(), name="inventory-prices"),

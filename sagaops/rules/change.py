@@ -59,3 +59,5 @@ class Refusal:
     message: str
     # True when waiting may help (an attempt is in flight); False when the state forbids it.
     transient: bool = False
+    # The input field the refusal is about, when it is about one (the API answers 400 naming it).
+    field: str = ""

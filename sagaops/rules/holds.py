@@ -100,17 +100,17 @@ def target_refusal(
     """A hold names an existing step of a registered type, or a participant some step declares."""
     if participant:
         if saga_type or step:
-            return Refusal("name a step (saga_type and step) or a participant, not both")
+            return Refusal("name a step (saga_type and step) or a participant, not both", field="participant")
         if not any(s.participant == participant for d in definitions for s in d.steps):
-            return Refusal(f"no registered step declares participant {participant!r}")
+            return Refusal(f"no registered step declares participant {participant!r}", field="participant")
         return None
     if not saga_type or not step:
-        return Refusal("name a step (saga_type and step) or a participant")
+        return Refusal("name a step (saga_type and step) or a participant", field="step" if saga_type else "saga_type")
     known = [d for d in definitions if d.name == saga_type]
     if not known:
-        return Refusal(f"unknown saga type {saga_type!r}")
+        return Refusal(f"unknown saga type {saga_type!r}", field="saga_type")
     if not any(s.name == step for d in known for s in d.steps):
-        return Refusal(f"saga type {saga_type} has no step {step!r}")
+        return Refusal(f"saga type {saga_type} has no step {step!r}", field="step")
     return None
 
 

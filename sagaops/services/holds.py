@@ -175,7 +175,7 @@ def hold_release_tick(*, hold_id, tick: int) -> bool:
         if finished:
             log.warning("hold #%s on %s released", hold.pk, hold.target)
         return False
-    _enqueue_tick(hold.pk, tick + 1, countdown=interval)
+    transaction.on_commit(lambda: _enqueue_tick(hold.pk, tick + 1, countdown=interval))
     return True
 
 
