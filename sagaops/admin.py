@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from sagaops.console import views
+from sagaops.console import holds, views
 from sagaops.console.actions import ACTIONS
 from sagaops.console.selectors import definition_or_none, stuck_q
 from sagaops.definitions import registered_types
@@ -230,6 +230,8 @@ class SagaAdmin(admin.ModelAdmin):
             path("groups/", wrap(views.failure_groups), name=name + "groups"),
             path("groups/preview/", wrap(views.group_preview), name=name + "group_preview"),
             path("dashboard/", wrap(views.dashboard), name=name + "dashboard"),
+            path("holds/", wrap(holds.holds_page), name=name + "holds"),
+            path("holds/<int:hold_id>/<str:act>/", wrap(holds.hold_act), name=name + "hold_act"),
             path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),

@@ -24,6 +24,7 @@ from sagaops.console.charts import legend, throughput_svg
 from sagaops.console.forms import ActionForm, BulkForm, RetryForm
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
+from sagaops.holds_selectors import held_count, held_steps_list
 from sagaops.models import BulkAction, Saga
 from sagaops.rules import payload_diff
 from sagaops.storable import json_loads_storable
@@ -61,6 +62,8 @@ def stuck(request, model_admin):
         sections=sections,
         total=sum(s.total for s in sections),
         threshold=settings.SAGAOPS_STUCK_AFTER,
+        held_rows=held_steps_list(),
+        held_total=held_count(),
     )
     return TemplateResponse(request, "sagaops/console/stuck.html", ctx)
 

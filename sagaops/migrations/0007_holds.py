@@ -4,6 +4,13 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from sagaops.console.groups import ensure_operator_groups
+
+
+def update_operator_groups(apps, schema_editor):
+    """The operator groups get the hold permissions (view: view_hold; repair: manage_hold)."""
+    ensure_operator_groups(apps=apps)
+
 
 class Migration(migrations.Migration):
 
@@ -79,4 +86,5 @@ class Migration(migrations.Migration):
             model_name='hold',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('saga_type', ''), _negated=True), models.Q(('step', ''), _negated=True), ('participant', '')), models.Q(('saga_type', ''), ('step', ''), models.Q(('participant', ''), _negated=True)), _connector='OR'), name='hold_names_a_step_or_a_participant'),
         ),
+        migrations.RunPython(update_operator_groups, migrations.RunPython.noop),
     ]

@@ -104,7 +104,7 @@ def threshold_alert(rule, value: float) -> dict:
 
 
 def hold_alert(rule, hold) -> dict:
-    link = f"{console_base()}/admin/sagaops/holds/"
+    link = f"{console_base()}/admin/sagaops/saga/holds/"
     subject = f"[sagaops] circuit breaker tripped: {hold.target} is held"
     body = "\n".join(
         [
