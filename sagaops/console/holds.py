@@ -27,6 +27,8 @@ def target_choices() -> list[tuple[str, str]]:
     """Every step of every registered type, then every participant a step declares."""
     steps, participants = [], set()
     for definition in registered_definitions():
+        if definition.choreographed:
+            continue  # its services run the steps: a hold cannot stop them
         for step in definition.steps:
             steps.append(f"{definition.name}:{step.name}")
             if step.participant:

@@ -97,7 +97,9 @@ def on_step_released(saga: SagaState, step: StepState, *, now: datetime, hold_id
 def target_refusal(
     *, saga_type: str, step: str, participant: str, definitions: Sequence[SagaDefinition]
 ) -> Refusal | None:
-    """A hold names an existing step of a registered type, or a participant some step declares."""
+    """A hold names an existing step of a registered type, or a participant some step declares.
+    Choreographed types do not count: their services run the steps, so a hold could not stop them."""
+    definitions = [d for d in definitions if not d.choreographed]
     if participant:
         if saga_type or step:
             return Refusal("name a step (saga_type and step) or a participant, not both", field="participant")
