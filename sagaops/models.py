@@ -77,6 +77,8 @@ class Saga(models.Model):
             ("retry_compensation_saga", "Can retry a saga's failed compensation"),
             ("skip_step_saga", "Can skip a step or mark a compensation done by hand"),
             ("resolve_saga", "Can resolve a saga by hand"),
+            ("complete_step_saga", "Can complete a step by hand with its result"),
+            ("edit_result_saga", "Can edit a step's recorded result"),
         ]
 
     def __str__(self) -> str:

@@ -69,7 +69,8 @@ STEP_MOVES: dict[str, frozenset[str]] = {
     T.WAITING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED}),
     T.SUCCEEDED: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # a failed step is retried forward or skipped by an operator, or compensated if it timed out
-    T.FAILED: frozenset({T.PENDING, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
+    # ... or completed by hand with the result the operator recorded
+    T.FAILED: frozenset({T.PENDING, T.SUCCEEDED, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # compensating -> compensating: a compensation retry is scheduled or claimed again
     T.COMPENSATING: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     T.COMPENSATION_FAILED: frozenset({T.COMPENSATING, T.COMPENSATED}),

@@ -18,10 +18,13 @@ from sagaops.api.holds import (
 )
 from sagaops.api.operators import (
     CompensationDoneApi,
+    CompensationPreviewApi,
     SagaCompensateApi,
     SagaResolveApi,
     SagaRetryApi,
     SagaRetryCompensationApi,
+    StepCompleteByHandApi,
+    StepResultEditApi,
     StepSkipApi,
 )
 from sagaops.api.reports import FailureReportCreateApi
@@ -55,10 +58,13 @@ urlpatterns = [
     path(saga + "compensate/", SagaCompensateApi.as_view(), name="saga-compensate"),
     path(saga + "retry-compensation/", SagaRetryCompensationApi.as_view(), name="saga-retry-compensation"),
     path(saga + "resolve/", SagaResolveApi.as_view(), name="saga-resolve"),
+    path(saga + "compensation-preview/", CompensationPreviewApi.as_view(), name="saga-compensation-preview"),
     path(step + "complete/", StepCompleteApi.as_view(), name="step-complete"),
     path(step + "fail/", StepFailApi.as_view(), name="step-fail"),
     path(step + "skip/", StepSkipApi.as_view(), name="step-skip"),
     path(step + "compensation-done/", CompensationDoneApi.as_view(), name="step-compensation-done"),
+    path(step + "complete-by-hand/", StepCompleteByHandApi.as_view(), name="step-complete-by-hand"),
+    path(step + "result/", StepResultEditApi.as_view(), name="step-result-edit"),
     path("reports/", FailureReportCreateApi.as_view(), name="report-create"),
     path("holds/", HoldListApi.as_view(), name="hold-list"),
     path("holds/<int:hold_id>/", HoldDetailApi.as_view(), name="hold-detail"),

@@ -16,6 +16,8 @@ REPAIR_PERMISSIONS = (
     "skip_step_saga",
     "resolve_saga",
     "manage_hold",
+    "complete_step_saga",
+    "edit_result_saga",
 )
 
 

@@ -41,6 +41,8 @@ class EventKind(StrEnum):
     OPERATOR_SKIP_STEP = "operator_skip_step"
     OPERATOR_COMPENSATION_DONE = "operator_compensation_done"
     OPERATOR_RESOLVE = "operator_resolve"
+    OPERATOR_COMPLETE_STEP = "operator_complete_step"
+    OPERATOR_EDIT_RESULT = "operator_edit_result"
     # choreographed sagas: what the tracker records of the services' events
     EVENT_RECEIVED = "event_received"
     RESUMED = "resumed"
