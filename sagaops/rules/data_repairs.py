@@ -50,16 +50,16 @@ def can_complete_by_hand(saga: SagaState, steps: list[StepState], name: str, *, 
     if refusal := _forward_refusal(saga, steps, name, "complete a step"):
         return refusal
     step = _named(steps, name)
+    in_flight = attempt_in_flight(steps, now)
+    if in_flight is not None and in_flight.status == T.RUNNING:
+        until = in_flight.lease_expires_at.isoformat(timespec="seconds")
+        return Refusal(f"an attempt of step {in_flight.name} is in flight until {until}: wait for it", transient=True)
     if step is not _first_unfinished(steps) or step.status not in COMPLETABLE:
         return Refusal(
             f"step {name} is {step.status}: only the next step, failed, held or waiting, can be completed by hand"
         )
     if step.status == T.PENDING and saga.status != S.STUCK:
         return Refusal(f"step {name} is about to run: hold it first, or let it run")
-    in_flight = attempt_in_flight(steps, now)
-    if in_flight is not None and in_flight.status == T.RUNNING:
-        until = in_flight.lease_expires_at.isoformat(timespec="seconds")
-        return Refusal(f"an attempt of step {in_flight.name} is in flight until {until}: wait for it", transient=True)
     return None
 
 
