@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from sagaops.console import holds, views
+from sagaops.console import data_repairs, holds, views
 from sagaops.console.actions import ACTIONS
 from sagaops.console.selectors import definition_or_none, stuck_q
 from sagaops.definitions import registered_types
@@ -236,6 +236,7 @@ class SagaAdmin(admin.ModelAdmin):
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
             path("<uuid:object_id>/act/<str:action>/", wrap(views.saga_action), name=name + "action"),
+            path("<uuid:object_id>/data/", wrap(data_repairs.data_repairs_page), name=name + "data_repairs"),
             *super().get_urls(),
         ]
 
