@@ -11,7 +11,12 @@ class SagaopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sagaops import security  # noqa: F401  (registers the deployment checks)
+        from sagaops import (
+            security,  # noqa: F401  (registers the deployment checks)
+            worker_registry,
+        )
+
+        worker_registry.connect()  # workers announce the definitions they know (GET /api/saga-types/)
 
         # Each app that owns a business flow registers its saga definitions in `sagas.py`.
         autodiscover_modules("sagas")

@@ -28,6 +28,7 @@ from sagaops.api.operators import (
     StepSkipApi,
 )
 from sagaops.api.reports import FailureReportCreateApi
+from sagaops.api.saga_types import SagaTypeListApi
 from sagaops.api.sagas import SagaDetailApi, SagaEventListApi, SagaListApi
 
 app_name = "api"
@@ -66,6 +67,7 @@ urlpatterns = [
     path(step + "complete-by-hand/", StepCompleteByHandApi.as_view(), name="step-complete-by-hand"),
     path(step + "result/", StepResultEditApi.as_view(), name="step-result-edit"),
     path("reports/", FailureReportCreateApi.as_view(), name="report-create"),
+    path("saga-types/", SagaTypeListApi.as_view(), name="saga-type-list"),
     path("holds/", HoldListApi.as_view(), name="hold-list"),
     path("holds/<int:hold_id>/", HoldDetailApi.as_view(), name="hold-detail"),
     path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),

@@ -27,6 +27,7 @@ from sagaops.exceptions import ActionRefused
 from sagaops.holds_selectors import held_count, held_steps_list
 from sagaops.models import BulkAction, Saga
 from sagaops.rules import payload_diff
+from sagaops.saga_types import saga_type_versions
 from sagaops.storable import json_loads_storable
 
 
@@ -200,7 +201,9 @@ def dashboard(request, model_admin):
     chart = "hour" if request.GET.get("chart") == "hour" else "day"
     data = selectors.dashboard(chart=chart)
     svg = throughput_svg(data["throughput"], label_format="%H:%M")
-    ctx = _context(request, model_admin, "Dashboard", chart=chart, svg=svg, legend=legend(), **data)
+    ctx = _context(
+        request, model_admin, "Dashboard", chart=chart, svg=svg, legend=legend(), versions=saga_type_versions(), **data
+    )
     return TemplateResponse(request, "sagaops/console/dashboard.html", ctx)
 
 

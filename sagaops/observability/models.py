@@ -10,6 +10,7 @@ class AlertRule(models.Model):
         STUCK_COUNT_OVER = "stuck_count_over", "Sagas needing attention over the threshold"
         TIMER_BACKLOG_OVER = "timer_backlog_over", "Oldest due timer overdue by more than the threshold (s)"
         BREAKER_TRIPPED = "breaker_tripped", "A step's circuit breaker tripped (the step is held)"
+        VERSION_UNSERVED = "version_unserved", "A saga version has active sagas and no live worker knows it"
 
     PER_SAGA = (Kind.SAGA_STUCK, Kind.COMPENSATION_FAILED)
     THRESHOLD = (Kind.STUCK_COUNT_OVER, Kind.TIMER_BACKLOG_OVER)

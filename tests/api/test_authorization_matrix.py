@@ -156,6 +156,7 @@ OPERATIONS = {
         lambda n, w: {"result": {"fixed": True}, "reason": "matrix"},
     ),
     "compensation preview": ("get", lambda w: f"/api/sagas/{w['saga'].id}/compensation-preview/", None),
+    "list saga types": ("get", lambda w: "/api/saga-types/", None),
     "list holds": ("get", lambda w: "/api/holds/", None),
     "place hold": (
         "post",
@@ -204,6 +205,7 @@ MATRIX = {
     "complete by hand": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "edit result": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "compensation preview": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "list saga types": [401, 403, 403, 403, 403, 403, OK, OK, OK],
     "list holds": [401, 403, 403, 403, 403, 403, OK, OK, OK],
     "place hold": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "read hold": [401, 403, 403, 403, 403, 403, OK, OK, OK],

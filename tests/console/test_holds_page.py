@@ -78,3 +78,10 @@ def test_the_stuck_page_lists_held_sagas_in_their_own_section(view_client, repai
     section = page[page.index('id="section-held"') :]
     assert "Held (1)" in section
     assert str(saga.pk)[:8] in section and "held by hold #1: outage" in section
+
+
+def test_the_dashboard_flags_a_version_no_live_worker_knows(view_client):
+    make_saga(status="running", definition_version=7)
+    page = view_client.get("/admin/sagaops/saga/dashboard/").content.decode()
+    row = page[page.index('data-type="test.flow" data-version="7"') :]
+    assert "No live worker knows this version" in row[: row.index("</tr>")]

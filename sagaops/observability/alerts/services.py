@@ -21,6 +21,7 @@ from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability import metrics
 from sagaops.observability.alerts import channels, messages
 from sagaops.observability.models import AlertRule, AlertSent
+from sagaops.saga_types import saga_type_versions
 from sagaops.states import SagaStatus, StepStatus
 
 log = logging.getLogger(__name__)
@@ -233,5 +234,34 @@ def alerts_catch_up(*, now=None) -> int:
     return raised
 
 
+def versions_check(*, now=None) -> int:
+    """Alert every version_unserved rule about each version with active sagas that no live worker
+    knows: at most once a day per version (the dedupe key carries the date)."""
+    now = now or timezone.now()
+    rules = list(rules_for(Kind.VERSION_UNSERVED))
+    if not rules:
+        return 0
+    raised = 0
+    for version in saga_type_versions():
+        if not version["unserved"]:
+            continue
+        log.error("saga type %s v%s has active sagas and no live worker knows it", version["type"], version["version"])
+        for rule in rules:
+            if rule.saga_type and rule.saga_type != version["type"]:
+                continue
+            payload = messages.version_alert(rule, version)
+            key = f"version:{version['type']}:{version['version']}:{now:%Y-%m-%d}"
+            for channel in rule.channels:
+                raised += (
+                    _record(rule, channel, kind=Kind.VERSION_UNSERVED, dedupe_key=key, payload=payload) is not None
+                )
+    return raised
+
+
 def alerts_check() -> dict[str, int]:
-    return {"digests": digests_send(), "thresholds": thresholds_check(), "caught_up": alerts_catch_up()}
+    return {
+        "digests": digests_send(),
+        "thresholds": thresholds_check(),
+        "caught_up": alerts_catch_up(),
+        "versions": versions_check(),
+    }
