@@ -19,13 +19,14 @@ import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
+from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from sagaops import mirror, rules
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
-from sagaops.models import Saga, SagaStep
+from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.rules import Change, Event, Move, MoveKind, failure_of
 from sagaops.services.breaker import breaker_record
@@ -59,7 +60,9 @@ def saga_advance(*, saga_id) -> None:
         return
     try:
         with saga_scope(saga):  # log lines carry the saga's ids
-            Executor(saga, steps, definition, exclusive=bool(token), holds=holds_in_force(definition)).run()
+            # The load said whether any hold is in force: without one, no query for them.
+            holds = holds_in_force(definition) if steps and steps[0].any_hold else []
+            Executor(saga, steps, definition, exclusive=bool(token), holds=holds).run()
     finally:
         if token:
             _unlock(saga, token)
@@ -71,7 +74,12 @@ def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
     Read before the lock: a run that finishes in between only makes this version stale, and the
     fence turns the first write away.
     """
-    steps = list(SagaStep.objects.select_related("saga").filter(saga_id=saga_id).order_by("index"))
+    # Whether any hold is in force rides along (a tiny table, an index): the common case, no hold,
+    # costs no query of its own on this hot path.
+    any_hold = Exists(Hold.objects.filter(status__in=Hold.IN_FORCE))
+    steps = list(
+        SagaStep.objects.select_related("saga").filter(saga_id=saga_id).annotate(any_hold=any_hold).order_by("index")
+    )
     if not steps:
         return Saga.objects.filter(pk=saga_id).first(), []
     saga = steps[0].saga
