@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from sagaops.console import views
+from sagaops.console import data_repairs, holds, views
 from sagaops.console.actions import ACTIONS
 from sagaops.console.filters import ErrorTypeFilter, StartedRangeFilter, StepFilter
 from sagaops.console.search import search_q
@@ -233,6 +233,8 @@ class SagaAdmin(admin.ModelAdmin):
             path("groups/", wrap(views.failure_groups), name=name + "groups"),
             path("groups/preview/", wrap(views.group_preview), name=name + "group_preview"),
             path("dashboard/", wrap(views.dashboard), name=name + "dashboard"),
+            path("holds/", wrap(holds.holds_page), name=name + "holds"),
+            path("holds/<int:hold_id>/<str:act>/", wrap(holds.hold_act), name=name + "hold_act"),
             path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
             path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
             path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
@@ -241,6 +243,7 @@ class SagaAdmin(admin.ModelAdmin):
             path("views/<int:view_id>/delete/", wrap(views.saved_view_delete), name=name + "saved_view_delete"),
             path("<uuid:object_id>/live/", wrap(views.saga_live), name=name + "live"),
             path("<uuid:object_id>/act/<str:action>/", wrap(views.saga_action), name=name + "action"),
+            path("<uuid:object_id>/data/", wrap(data_repairs.data_repairs_page), name=name + "data_repairs"),
             *super().get_urls(),
         ]
 

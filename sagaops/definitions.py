@@ -40,7 +40,21 @@ class RetryPolicy:
         return error is None or not isinstance(error, self.non_retryable)
 
 
+@dataclass(frozen=True)
+class BreakerPolicy:
+    """When a step's transient failures spike, hold the step (see sagaops.rules.holds.breaker_trips).
+
+    Trips when, within the last `window` seconds, at least `min_failures` attempts failed with a
+    retryable error and they are at least `failure_rate` of the attempts that ended.
+    """
+
+    window: float = 30.0
+    min_failures: int = 10
+    failure_rate: float = 0.5
+
+
 DEFAULT_RETRY = RetryPolicy()
+DEFAULT_BREAKER = BreakerPolicy()
 DEFAULT_COMPENSATION_RETRY = RetryPolicy(max_attempts=5, initial_delay=0.5, backoff=2.0)
 
 
@@ -75,6 +89,9 @@ class Step:
     compensation=None makes a retry-only step.
     always_compensate: the step's effect may exist before it runs (a row written together with
       the saga, say), so a saga that turns back compensates it even if it never succeeded.
+    participant: the service the step calls ("payments"): a hold on a participant holds every
+      step that declares it.
+    breaker: when the step's transient failures spike it is held automatically; None turns it off.
     """
 
     name: str
@@ -86,6 +103,8 @@ class Step:
     timeout: float = 30.0
     pivot: bool = False
     always_compensate: bool = False
+    participant: str = ""
+    breaker: BreakerPolicy | None = DEFAULT_BREAKER
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,6 @@ def search_keys() -> list[str]:
     return sorted({key for definition in _registry.values() for key in definition.search_keys})
 
 
-def registered_definitions() -> list[tuple[str, int]]:
-    """Every (name, version) registered in this process: what a worker can run."""
-    return sorted(_registry)
+def registered_definitions() -> list[SagaDefinition]:
+    """Every registered definition, each version, by name then version."""
+    return [_registry[key] for key in sorted(_registry)]

@@ -81,6 +81,8 @@ class Saga(models.Model):
             ("retry_compensation_saga", "Can retry a saga's failed compensation"),
             ("skip_step_saga", "Can skip a step or mark a compensation done by hand"),
             ("resolve_saga", "Can resolve a saga by hand"),
+            ("complete_step_saga", "Can complete a step by hand with its result"),
+            ("edit_result_saga", "Can edit a step's recorded result"),
         ]
 
     def __str__(self) -> str:
@@ -110,6 +112,12 @@ class SagaStep(models.Model):
     last_traceback = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The Hold keeping this step from starting (status held), and since when.
+    held_by = models.IntegerField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    # Holds that released this step: each lets it pass once, so a hold still releasing does not
+    # catch again the sagas it let go.
+    hold_passes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["saga", "index"]
@@ -122,6 +130,8 @@ class SagaStep(models.Model):
                 name="saga_step_failures",
                 condition=Q(status__in=["failed", "compensation_failed"]),
             ),
+            # A hold's release walks its held steps, oldest first.
+            models.Index(fields=["held_by", "held_at"], name="saga_step_held", condition=Q(status="held")),
         ]
 
     def __str__(self) -> str:
@@ -297,3 +307,75 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
+class Hold(models.Model):
+    """Sagas reaching a held step wait (step status held) until the hold is released, at a rate.
+
+    A hold names a step of a saga type, or a participant (every step that declares it). It is
+    placed by an operator or by the circuit breaker. In force while active, releasing or paused.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"  # holding every saga that reaches its step
+        RELEASING = "releasing"  # still holding, and letting the held sagas go at `release_rate`
+        PAUSED = "paused"  # a release stopped for now; resumed by releasing again
+        RELEASED = "released"  # every held saga was let go: the hold is over
+
+    class Source(models.TextChoices):
+        OPERATOR = "operator"
+        BREAKER = "breaker"
+
+    IN_FORCE = (Status.ACTIVE, Status.RELEASING, Status.PAUSED)
+
+    saga_type = models.CharField(max_length=100, blank=True, default="")
+    step = models.CharField(max_length=100, blank=True, default="")
+    participant = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.OPERATOR)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The release: who, why, how fast (sagas per second), how far.
+    release_rate = models.FloatField(null=True, blank=True)
+    release_reason = models.TextField(blank=True, default="")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release_started_at = models.DateTimeField(null=True, blank=True)
+    released_count = models.PositiveIntegerField(default=0)
+    # The release's chain of Celery ticks: its number (a stale duplicate finds it moved on) and
+    # when the next one is due (the beat restarts a chain that is late: its task was lost).
+    release_tick = models.PositiveIntegerField(default=0)
+    next_tick_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One hold in force per target: a second one would only confuse its release.
+            models.UniqueConstraint(
+                fields=["saga_type", "step", "participant"],
+                name="hold_one_in_force_per_target",
+                condition=Q(status__in=["active", "releasing", "paused"]),
+            ),
+            models.CheckConstraint(
+                condition=(~Q(saga_type="") & ~Q(step="") & Q(participant=""))
+                | (Q(saga_type="") & Q(step="") & ~Q(participant="")),
+                name="hold_names_a_step_or_a_participant",
+            ),
+        ]
+        permissions = [("manage_hold", "Can place and release holds")]
+
+    def __str__(self) -> str:
+        return f"hold #{self.pk} on {self.target} ({self.status})"
+
+    @property
+    def target(self) -> str:
+        return f"participant:{self.participant}" if self.participant else f"{self.saga_type}:{self.step}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status in self.IN_FORCE

@@ -9,8 +9,8 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from sagaops import mirror
-from sagaops.definitions import get_definition, registered_types
+from sagaops import mirror, rules
+from sagaops.definitions import find_definition, get_definition, registered_types
 from sagaops.models import Saga, SagaStep
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, SagaStatus
 
@@ -80,3 +80,18 @@ def saga_problems(*, require_settled: bool = False) -> list[str]:
 
 def _choreographed_types() -> list[str]:
     return [name for name in registered_types() if get_definition(name).choreographed]
+
+
+def compensation_preview(*, saga: Saga) -> dict:
+    """What forcing compensation would do now: allowed or why not, and each compensation in order
+    with its input (`sagaops.rules.compensation_plan`)."""
+    steps = list(SagaStep.objects.filter(saga=saga).order_by("index"))
+    definition = find_definition(saga.type, saga.definition_version)
+    refusal = rules.can_compensate(saga, definition, steps, now=timezone.now())
+    plan = rules.compensation_plan(str(saga.pk), saga, definition, steps) if definition is not None else []
+    return {
+        "allowed": refusal is None,
+        "refusal": refusal.message if refusal else "",
+        "payload": saga.payload,
+        "compensations": plan,
+    }

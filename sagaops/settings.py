@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sagaops.tasks.prune",
         "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_PRUNE_SECONDS", "3600"))),
     },
+    # Restart a hold's release whose chain of ticks was lost with a worker.
+    "sagaops-holds-kick": {"task": "sagaops.tasks.kick_holds", "schedule": timedelta(seconds=10)},
     # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
     "sagaops-alerts-check": {
         "task": "sagaops.observability.tasks.check_alerts",

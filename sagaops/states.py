@@ -22,6 +22,8 @@ class StepStatus(models.TextChoices):
     PENDING = "pending"
     RUNNING = "running"
     WAITING = "waiting"
+    # A hold (an outage, a tripped circuit breaker) keeps the step from starting: no attempt runs.
+    HELD = "held"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     COMPENSATING = "compensating"
@@ -47,14 +49,28 @@ STEP_MOVES: dict[str, frozenset[str]] = {
     # local steps go straight to succeeded; a retry puts the step back to pending with a timer;
     # a step whose effect precedes it (always_compensate) is compensated without having run.
     T.PENDING: frozenset(
-        {T.PENDING, T.RUNNING, T.SUCCEEDED, T.FAILED, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}
+        {
+            T.PENDING,
+            T.HELD,
+            T.RUNNING,
+            T.SUCCEEDED,
+            T.FAILED,
+            T.SKIPPED,
+            T.COMPENSATING,
+            T.COMPENSATED,
+            T.COMPENSATION_FAILED,
+        }
     ),
+    # held -> pending: released; held -> held: another hold takes it over; held -> succeeded: an
+    # operator completed it by hand; held -> failed: the saga turned back (an operator's decision).
+    T.HELD: frozenset({T.HELD, T.PENDING, T.SUCCEEDED, T.FAILED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # running -> running: a local step claimed by an executor that died is claimed again
     T.RUNNING: frozenset({T.RUNNING, T.PENDING, T.SUCCEEDED, T.FAILED, T.WAITING}),
     T.WAITING: frozenset({T.PENDING, T.SUCCEEDED, T.FAILED}),
     T.SUCCEEDED: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # a failed step is retried forward or skipped by an operator, or compensated if it timed out
-    T.FAILED: frozenset({T.PENDING, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
+    # ... or completed by hand with the result the operator recorded
+    T.FAILED: frozenset({T.PENDING, T.SUCCEEDED, T.SKIPPED, T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     # compensating -> compensating: a compensation retry is scheduled or claimed again
     T.COMPENSATING: frozenset({T.COMPENSATING, T.COMPENSATED, T.COMPENSATION_FAILED}),
     T.COMPENSATION_FAILED: frozenset({T.COMPENSATING, T.COMPENSATED}),

@@ -8,6 +8,7 @@ from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's 
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
 from sagaops.services.executor import saga_advance
+from sagaops.services.holds import hold_release_tick, holds_kick
 from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
 
 # The timer tasks have a queue of their own (settings.CELERY_TASK_ROUTES): a backlog of advances
@@ -53,3 +54,13 @@ def reconcile() -> int:
 @shared_task(name="sagaops.tasks.prune")
 def prune() -> int:
     return retention_prune().total
+
+
+@shared_task(name="sagaops.tasks.release_hold", autoretry_for=(OperationalError, InterfaceError), max_retries=8)
+def release_hold(hold_id: int, tick: int) -> bool:
+    return hold_release_tick(hold_id=hold_id, tick=tick)
+
+
+@shared_task(name="sagaops.tasks.kick_holds")
+def kick_holds() -> int:
+    return holds_kick()

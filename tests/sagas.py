@@ -198,3 +198,30 @@ late_callback_flow = register(
         ],
     )
 )
+
+
+# --- repairs with data (tests/sagaops/test_data_repairs_e2e.py) ---
+
+
+def seen(saga_id) -> list[dict]:
+    """The `results` each attempt of a `record_results` step was given."""
+    return [json.loads(r) for r in get_redis().lrange(f"test:seen:{saga_id}", 0, -1)]
+
+
+def record_results(ctx: StepContext) -> dict:
+    """Records the earlier results it is given, then behaves as the payload says."""
+    get_redis().rpush(f"test:seen:{ctx.saga_id}", json.dumps(ctx.results))
+    return _behave(ctx, "fail")
+
+
+repair_flow = register(
+    SagaDefinition(
+        name="test.repair",
+        steps=[
+            Step("a", action, compensation=compensation, retry=FAST, compensation_retry=FAST_COMP),
+            Step("pivot", action, pivot=True, retry=FAST),
+            Step("charge", action, kind="remote", retry=FAST, participant="test-payments"),
+            Step("ship", record_results, kind="remote", retry=FAST),
+        ],
+    )
+)

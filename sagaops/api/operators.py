@@ -15,12 +15,15 @@ from sagaops.api.sagas import IDEMPOTENCY_HEADER
 from sagaops.api.selectors import saga_document_from_db
 from sagaops.api.serializers import SagaDetailOutput
 from sagaops.models import Saga
+from sagaops.selectors import compensation_preview
 from sagaops.services import (
     compensation_mark_done,
     saga_compensate,
     saga_resolve,
     saga_retry,
     saga_retry_compensation,
+    step_complete_by_hand,
+    step_result_edit,
     step_skip,
 )
 
@@ -36,6 +39,10 @@ class RetryContextInput(serializers.Serializer):
 
 class RetryInput(ActionInput):
     context = RetryContextInput(required=False, help_text="The saga's context with an edited payload")
+
+
+class ResultInput(ActionInput):
+    result = serializers.JSONField(allow_null=True, help_text="The step's result, any JSON value")
 
 
 class OperatorActionApi(APIView):
@@ -142,3 +149,65 @@ class CompensationDoneApi(OperatorActionApi):
     @operator_schema()
     def post(self, request, saga_id, step):
         return super().post(request, saga_id, step)
+
+
+class StepCompleteByHandApi(OperatorActionApi):
+    """Record the result of a step done by hand (a failed, held or waiting next step); the saga goes on."""
+
+    saga_permission = "complete_step_saga"
+    InputSerializer = ResultInput
+
+    def perform(self, **kwargs) -> None:
+        step_complete_by_hand(**kwargs)
+
+    @operator_schema(ResultInput)
+    def post(self, request, saga_id, step):
+        return super().post(request, saga_id, step)
+
+
+class StepResultEditApi(OperatorActionApi):
+    """Correct a succeeded step's result while the saga is stuck (or held) before its next step."""
+
+    saga_permission = "edit_result_saga"
+    InputSerializer = ResultInput
+
+    def perform(self, **kwargs) -> None:
+        step_result_edit(**kwargs)
+
+    @operator_schema(ResultInput)
+    def post(self, request, saga_id, step):
+        return super().post(request, saga_id, step)
+
+
+class CompensationInputOutput(serializers.Serializer):
+    results = serializers.DictField()
+    idempotency_key = serializers.CharField()
+    action_key = serializers.CharField()
+
+
+class CompensationPlanOutput(serializers.Serializer):
+    step = serializers.CharField()
+    index = serializers.IntegerField()
+    status = serializers.CharField()
+    outcome_unknown = serializers.BooleanField()
+    kind = serializers.CharField()
+    input = CompensationInputOutput()
+
+
+class CompensationPreviewOutput(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    refusal = serializers.CharField()
+    payload = serializers.DictField()
+    compensations = CompensationPlanOutput(many=True)
+
+
+class CompensationPreviewApi(APIView):
+    """What force compensation would run now, in order, with each compensation's input; nothing runs."""
+
+    permission_classes = [IsAuthenticated, HasSagaPermission]
+    saga_permission = "view_saga"
+
+    @extend_schema(responses={200: CompensationPreviewOutput})
+    def get(self, request, saga_id):
+        saga = Saga.objects.get(pk=saga_id)
+        return Response(CompensationPreviewOutput(compensation_preview(saga=saga)).data)

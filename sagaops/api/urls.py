@@ -9,15 +9,26 @@ from payments.apis import PaymentChargeApi, PaymentRefundApi
 from sagaops.api.callbacks import StepCompleteApi, StepFailApi
 from sagaops.api.errors import not_found
 from sagaops.api.health import HealthApi
+from sagaops.api.holds import (
+    HoldCancelReleaseApi,
+    HoldDetailApi,
+    HoldListApi,
+    HoldPauseReleaseApi,
+    HoldReleaseApi,
+)
 from sagaops.api.operators import (
     CompensationDoneApi,
+    CompensationPreviewApi,
     SagaCompensateApi,
     SagaResolveApi,
     SagaRetryApi,
     SagaRetryCompensationApi,
+    StepCompleteByHandApi,
+    StepResultEditApi,
     StepSkipApi,
 )
 from sagaops.api.reports import FailureReportCreateApi
+from sagaops.api.saga_types import SagaTypeListApi
 from sagaops.api.sagas import SagaDetailApi, SagaEventListApi, SagaListApi
 
 app_name = "api"
@@ -48,11 +59,20 @@ urlpatterns = [
     path(saga + "compensate/", SagaCompensateApi.as_view(), name="saga-compensate"),
     path(saga + "retry-compensation/", SagaRetryCompensationApi.as_view(), name="saga-retry-compensation"),
     path(saga + "resolve/", SagaResolveApi.as_view(), name="saga-resolve"),
+    path(saga + "compensation-preview/", CompensationPreviewApi.as_view(), name="saga-compensation-preview"),
     path(step + "complete/", StepCompleteApi.as_view(), name="step-complete"),
     path(step + "fail/", StepFailApi.as_view(), name="step-fail"),
     path(step + "skip/", StepSkipApi.as_view(), name="step-skip"),
     path(step + "compensation-done/", CompensationDoneApi.as_view(), name="step-compensation-done"),
+    path(step + "complete-by-hand/", StepCompleteByHandApi.as_view(), name="step-complete-by-hand"),
+    path(step + "result/", StepResultEditApi.as_view(), name="step-result-edit"),
     path("reports/", FailureReportCreateApi.as_view(), name="report-create"),
+    path("saga-types/", SagaTypeListApi.as_view(), name="saga-type-list"),
+    path("holds/", HoldListApi.as_view(), name="hold-list"),
+    path("holds/<int:hold_id>/", HoldDetailApi.as_view(), name="hold-detail"),
+    path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),
+    path("holds/<int:hold_id>/pause-release/", HoldPauseReleaseApi.as_view(), name="hold-pause-release"),
+    path("holds/<int:hold_id>/cancel-release/", HoldCancelReleaseApi.as_view(), name="hold-cancel-release"),
     path("orders/", OrderPlaceApi.as_view(), name="order-place"),
     path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
     path("inventory/products/", ProductPricesApi.as_view(), name="inventory-prices"),

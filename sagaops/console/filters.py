@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from sagaops.definitions import find_definition, registered_definitions
+from sagaops.definitions import registered_definitions
 from sagaops.models import SagaStep
 from sagaops.states import StepStatus
 
@@ -79,8 +79,8 @@ class ErrorTypeFilter(admin.SimpleListFilter):
 def step_positions() -> dict[str, list[tuple[str, int]]]:
     """{step name: [(saga type, index)]} over every registered definition."""
     positions: dict[str, list[tuple[str, int]]] = {}
-    for name, version in registered_definitions():
-        definition = find_definition(name, version)
+    for definition in registered_definitions():
+        name = definition.name
         for index, step in enumerate(definition.steps):
             if (name, index) not in positions.setdefault(step.name, []):
                 positions[step.name].append((name, index))

@@ -7,7 +7,7 @@ from django.apps import apps as global_apps
 VIEW_GROUP = "operator (view)"
 REPAIR_GROUP = "operator (repair)"
 
-VIEW_PERMISSIONS = ("view_saga", "view_sagastep", "view_sagaevent", "view_bulkaction")
+VIEW_PERMISSIONS = ("view_saga", "view_sagastep", "view_sagaevent", "view_bulkaction", "view_hold")
 REPAIR_PERMISSIONS = (
     *VIEW_PERMISSIONS,
     "retry_saga",
@@ -15,6 +15,9 @@ REPAIR_PERMISSIONS = (
     "retry_compensation_saga",
     "skip_step_saga",
     "resolve_saga",
+    "manage_hold",
+    "complete_step_saga",
+    "edit_result_saga",
 )
 
 

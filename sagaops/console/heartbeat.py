@@ -49,7 +49,7 @@ def heartbeat_document(hostname: str, queues: list[str], started: float) -> dict
         "started": started,
         "at": time.time(),
         "queues": queues,
-        "definitions": [[name, version] for name, version in definitions.registered_definitions()],
+        "definitions": [[d.name, d.version] for d in definitions.registered_definitions()],
     }
 
 

@@ -34,7 +34,9 @@ from sagaops.console.narrow import choices as narrow_choices
 from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
 from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
+from sagaops.holds_selectors import held_count, held_steps_list
 from sagaops.models import BulkAction, Saga, SagaStep, SavedView
+from sagaops.saga_types import saga_type_versions
 from sagaops.storable import json_loads_storable
 
 
@@ -81,6 +83,8 @@ def stuck(request, model_admin):
         narrowing=narrowing,
         with_search=True,
         **narrow_choices(),
+        held_rows=held_steps_list(),
+        held_total=held_count(),
     )
     return TemplateResponse(request, "sagaops/console/stuck.html", ctx)
 
@@ -229,7 +233,9 @@ def dashboard(request, model_admin):
     chart = "hour" if request.GET.get("chart") == "hour" else "day"
     data = selectors.dashboard(chart=chart)
     svg = throughput_svg(data["throughput"], label_format="%H:%M")
-    ctx = _context(request, model_admin, "Dashboard", chart=chart, svg=svg, legend=legend(), **data)
+    ctx = _context(
+        request, model_admin, "Dashboard", chart=chart, svg=svg, legend=legend(), versions=saga_type_versions(), **data
+    )
     return TemplateResponse(request, "sagaops/console/dashboard.html", ctx)
 
 

@@ -13,6 +13,8 @@ class AlertRule(models.Model):
         NO_WORKER = "no_worker", "No live Celery worker for more than the threshold (s)"
         TICK_LAG_OVER = "tick_lag_over", "Last timer tick longer ago than the threshold (s)"
         UNKNOWN_VERSION = "unknown_version", "Definition versions with active sagas that no live worker knows"
+        BREAKER_TRIPPED = "breaker_tripped", "A step's circuit breaker tripped (the step is held)"
+        VERSION_UNSERVED = "version_unserved", "A saga version has active sagas and no live worker knows it"
 
     PER_SAGA = (Kind.SAGA_STUCK, Kind.COMPENSATION_FAILED)
     THRESHOLD = (

@@ -9,6 +9,8 @@ functions; each answers with one `Change` (saga fields, one step's fields, timel
 - compensation: claiming, finishing, failing a compensation
 - callbacks:    an async step's service reporting success or failure
 - repairs:      the operators' actions: `can_*` guards and their changes
+- data_repairs: repairs with data: complete a step by hand, edit a result, plan a compensation
+- holds:        which hold keeps a step from starting, holding and releasing, the circuit breaker
 - kinds:        the named kinds of moves, events and attention codes
 """
 
@@ -19,6 +21,14 @@ from sagaops.rules.compensation import (
     on_compensation_failed,
     on_compensation_lease_expired,
     on_compensation_succeeded,
+)
+from sagaops.rules.data_repairs import (
+    can_complete_by_hand,
+    can_edit_result,
+    compensation_plan,
+    complete_by_hand_change,
+    edit_result_change,
+    result_diff,
 )
 from sagaops.rules.failures import Failure, failure_of
 from sagaops.rules.forward import (
@@ -32,6 +42,20 @@ from sagaops.rules.forward import (
     on_step_succeeded,
     on_step_waiting,
     on_turn_back,
+)
+from sagaops.rules.holds import (
+    HOLD_RECHECK,
+    breaker_reason,
+    breaker_trips,
+    can_cancel_release,
+    can_pause_release,
+    can_release,
+    can_release_step,
+    holding,
+    on_step_held,
+    on_step_released,
+    release_batch,
+    target_refusal,
 )
 from sagaops.rules.kinds import AttentionCode, EventKind, MoveKind
 from sagaops.rules.moves import (
@@ -61,8 +85,11 @@ from sagaops.rules.repairs import (
 )
 
 __all__ = [
-    "DUPLICATE", "IDLE", "LEASE_MARGIN", "STALL_GRACE", "AttentionCode", "Change", "Event", "EventKind",
-    "Failure", "Move", "MoveKind", "Refusal", "abandoned", "attempt_in_flight", "can_compensate",
+    "DUPLICATE", "HOLD_RECHECK", "IDLE", "LEASE_MARGIN", "STALL_GRACE", "AttentionCode", "Change", "Event", "EventKind",
+    "Failure", "Move", "MoveKind", "Refusal", "abandoned", "attempt_in_flight", "breaker_reason",
+    "breaker_trips", "can_cancel_release", "can_complete_by_hand", "can_edit_result", "complete_by_hand_change",
+    "compensation_plan", "edit_result_change", "result_diff", "can_compensate", "can_pause_release", "can_release",
+    "can_release_step", "holding", "on_step_held", "on_step_released", "release_batch", "target_refusal",
     "can_mark_done", "can_resolve", "can_retry", "can_retry_compensation", "can_skip", "compensate_change",
     "failure_of", "is_stalled", "mark_done_change", "needs_compensation", "next_move", "on_callback_complete",
     "on_callback_fail", "on_claim_released", "on_compensation_claimed", "on_compensation_failed",

@@ -18,6 +18,8 @@ class Move:
     # Run this local step in a transaction of its own, not with the ready steps after it: it is
     # run again after a lost worker, and a crash of the next one must not be blamed on it.
     alone: bool = False
+    # HOLD: the hold that keeps the step from starting.
+    hold_id: int | None = None
 
 
 IDLE = Move(MoveKind.IDLE)
@@ -57,3 +59,5 @@ class Refusal:
     message: str
     # True when waiting may help (an attempt is in flight); False when the state forbids it.
     transient: bool = False
+    # The input field the refusal is about, when it is about one (the API answers 400 naming it).
+    field: str = ""

@@ -9,6 +9,8 @@ class MoveKind(StrEnum):
     EXPIRE = "expire"  # step `index`'s attempt is over without an answer (lease ran out, worker died)
     EXPIRE_COMPENSATION = "expire_comp"  # the same for its compensation
     WAIT = "wait"  # nothing to do before `until`
+    HOLD = "hold"  # step `index` may not start: hold `hold_id` keeps it (no attempt, no retry burned)
+    RELEASE = "release"  # step `index` is held by a hold no longer in force: let it go
     COMPLETE = "complete"  # every forward step is done
     COMPENSATED = "compensated"  # every step that took effect is undone
     START_COMPENSATION = "start_compensation"  # the saga must turn back (`reason` says why)
@@ -25,6 +27,8 @@ class EventKind(StrEnum):
     STEP_SUCCEEDED = "step_succeeded"
     STEP_RETRY_SCHEDULED = "step_retry_scheduled"
     STEP_FAILED = "step_failed"
+    STEP_HELD = "step_held"
+    STEP_RELEASED = "step_released"
     CALLBACK_RECEIVED = "callback_received"
     COMPENSATION_STARTED = "compensation_started"
     COMPENSATION_STEP_STARTED = "compensation_step_started"
@@ -37,6 +41,8 @@ class EventKind(StrEnum):
     OPERATOR_SKIP_STEP = "operator_skip_step"
     OPERATOR_COMPENSATION_DONE = "operator_compensation_done"
     OPERATOR_RESOLVE = "operator_resolve"
+    OPERATOR_COMPLETE_STEP = "operator_complete_step"
+    OPERATOR_EDIT_RESULT = "operator_edit_result"
     # choreographed sagas: what the tracker records of the services' events
     EVENT_RECEIVED = "event_received"
     RESUMED = "resumed"

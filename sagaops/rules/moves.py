@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sagaops.definitions import SagaDefinition, Step
 from sagaops.rules.change import IDLE, Move
+from sagaops.rules.holds import HOLD_RECHECK, HoldState, holding
 from sagaops.rules.kinds import MoveKind
+from sagaops.rules.protocols import SagaState, StepState
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
 
 T = StepStatus
@@ -15,27 +18,6 @@ DONE_FORWARD = (T.SUCCEEDED, T.SKIPPED)
 IN_FLIGHT = (T.RUNNING, T.WAITING)
 # A saga whose timer is this far overdue should have moved: the timer (or its advance) was lost.
 STALL_GRACE = timedelta(seconds=60)
-
-
-class StepState(Protocol):
-    index: int
-    name: str
-    status: str
-    attempts: int
-    compensation_attempts: int
-    next_attempt_at: datetime | None
-    lease_expires_at: datetime | None
-    outcome_unknown: bool
-    result: Any
-    last_error: str
-
-
-class SagaState(Protocol):
-    status: str
-    deadline: datetime | None
-    wake_at: datetime | None
-    updated_at: datetime
-    context: dict
 
 
 def pivot_passed(definition: SagaDefinition, steps: list[StepState]) -> bool:
@@ -51,30 +33,46 @@ def next_move(
     deadline: datetime | None,
     now: datetime,
     exclusive: bool = False,
+    holds: Sequence[HoldState] = (),
 ) -> Move:
     """The next move. `exclusive`: the caller holds the saga's lock, so a local step or local
-    compensation it finds claimed belongs to an executor that is gone (its worker died)."""
+    compensation it finds claimed belongs to an executor that is gone (its worker died).
+    `holds`: the holds in force that may concern this saga's type."""
     if definition.choreographed:
         return IDLE  # its services move it; the tracker records their events
     if status in (SagaStatus.PENDING, SagaStatus.RUNNING):
-        return _forward_move(definition, steps, deadline, now, exclusive)
+        return _forward_move(definition, steps, deadline, now, exclusive, holds)
     if status == SagaStatus.COMPENSATING:
         return _compensation_move(definition, steps, now, exclusive)
     return IDLE
 
 
-def _forward_move(definition, steps, deadline, now, exclusive) -> Move:
+def _forward_move(definition, steps, deadline, now, exclusive, holds) -> Move:
+    step = next((s for s in steps if s.status not in DONE_FORWARD), None)
+    if step is not None and step.status == T.HELD:
+        # Held: no deadline runs out while the operator waits for the outage to end.
+        return _held_step_move(step, definition, holds, now)
     # After the pivot the saga only goes forward: the deadline no longer turns it back.
     watch_deadline = deadline is not None and not pivot_passed(definition, steps)
     if watch_deadline and now >= deadline:
         return Move(MoveKind.START_COMPENSATION, reason="saga deadline exceeded")
-    step = next((s for s in steps if s.status not in DONE_FORWARD), None)
     if step is None:
         return Move(MoveKind.COMPLETE)
     move = _forward_step_move(step, definition.steps[step.index], exclusive, now)
+    if move.kind == MoveKind.RUN and (hold := holding(holds, definition, step)) is not None:
+        return Move(MoveKind.HOLD, index=step.index, hold_id=hold.id)
     if move.kind == MoveKind.WAIT and watch_deadline:
         return Move(MoveKind.WAIT, until=min(move.until, deadline))
     return move
+
+
+def _held_step_move(step: StepState, definition: SagaDefinition, holds: Sequence[HoldState], now: datetime) -> Move:
+    hold = holding(holds, definition, step)
+    if hold is None:
+        return Move(MoveKind.RELEASE, index=step.index)  # its hold went away without releasing it
+    if hold.id != getattr(step, "held_by", None):
+        return Move(MoveKind.HOLD, index=step.index, hold_id=hold.id)  # another hold took it over
+    return Move(MoveKind.WAIT, until=now + HOLD_RECHECK)
 
 
 def _forward_step_move(step: StepState, spec: Step, exclusive: bool, now: datetime) -> Move:
@@ -99,7 +97,7 @@ def needs_compensation(definition: SagaDefinition, step: StepState) -> bool:
     spec = definition.steps[step.index]
     if spec.compensation is None:
         return False
-    if step.status in (T.PENDING, T.FAILED) and spec.always_compensate:
+    if step.status in (T.PENDING, T.HELD, T.FAILED) and spec.always_compensate:
         return True  # its effect was written before the step ran
     if step.status == T.FAILED:
         return step.outcome_unknown  # it may have taken effect
@@ -110,7 +108,8 @@ def unsettled_step(steps: list[StepState]) -> StepState | None:
     """The forward step that may have taken effect without being settled: in flight, or waiting
     for a retry after an attempt whose outcome is unknown. A saga turning back marks it failed
     with its outcome unknown, so that it is compensated too (compensations accept "nothing to undo")."""
-    return next((s for s in steps if s.status in IN_FLIGHT or (s.status == T.PENDING and s.outcome_unknown)), None)
+    waiting = (T.PENDING, T.HELD)
+    return next((s for s in steps if s.status in IN_FLIGHT or (s.status in waiting and s.outcome_unknown)), None)
 
 
 def _compensation_move(definition, steps, now, exclusive) -> Move:

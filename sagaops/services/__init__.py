@@ -8,6 +8,8 @@ from sagaops.services.operators import (
     saga_resolve,
     saga_retry,
     saga_retry_compensation,
+    step_complete_by_hand,
+    step_result_edit,
     step_skip,
 )
 from sagaops.services.start import saga_start
@@ -21,6 +23,8 @@ __all__ = [
     "saga_retry_compensation",
     "saga_start",
     "step_complete",
+    "step_complete_by_hand",
     "step_fail",
+    "step_result_edit",
     "step_skip",
 ]

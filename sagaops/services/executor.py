@@ -19,15 +19,18 @@ import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
+from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from sagaops import mirror, rules
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
-from sagaops.models import Saga, SagaStep
+from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.rules import Change, Event, Move, MoveKind, failure_of
+from sagaops.services.breaker import breaker_record
+from sagaops.services.holds import holds_in_force
 from sagaops.services.transitions import after_commit, apply_change, set_wake
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
@@ -57,7 +60,9 @@ def saga_advance(*, saga_id) -> None:
         return
     try:
         with saga_scope(saga):  # log lines carry the saga's ids
-            Executor(saga, steps, definition, exclusive=bool(token)).run()
+            # The load said whether any hold is in force: without one, no query for them.
+            holds = holds_in_force(definition) if steps and steps[0].any_hold else []
+            Executor(saga, steps, definition, exclusive=bool(token), holds=holds).run()
     finally:
         if token:
             _unlock(saga, token)
@@ -69,7 +74,12 @@ def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
     Read before the lock: a run that finishes in between only makes this version stale, and the
     fence turns the first write away.
     """
-    steps = list(SagaStep.objects.select_related("saga").filter(saga_id=saga_id).order_by("index"))
+    # Whether any hold is in force rides along (a tiny table, an index): the common case, no hold,
+    # costs no query of its own on this hot path.
+    any_hold = Exists(Hold.objects.filter(status__in=Hold.IN_FORCE))
+    steps = list(
+        SagaStep.objects.select_related("saga").filter(saga_id=saga_id).annotate(any_hold=any_hold).order_by("index")
+    )
     if not steps:
         return Saga.objects.filter(pk=saga_id).first(), []
     saga = steps[0].saga
@@ -109,11 +119,20 @@ class Executor:
     """exclusive: this executor holds the saga's lock, so a local attempt it finds claimed was
     left by an executor that died (the rules then count it as a lost attempt at once)."""
 
-    def __init__(self, saga: Saga, steps: list[SagaStep], definition: SagaDefinition, *, exclusive: bool = False):
+    def __init__(
+        self,
+        saga: Saga,
+        steps: list[SagaStep],
+        definition: SagaDefinition,
+        *,
+        exclusive: bool = False,
+        holds: list | tuple = (),
+    ):
         self.saga = saga
         self.steps = steps
         self.definition = definition
         self.exclusive = exclusive
+        self.holds = holds  # the holds in force, read once per advance
         self.running_index = 0  # the local step a run is executing
         self.step_error: BaseException | None = None  # what interrupted it, if anything
         self.run_events: list[Event] | None = None  # a local run's events, published at its commit
@@ -142,6 +161,7 @@ class Executor:
             deadline=self.saga.deadline,
             now=timezone.now(),
             exclusive=self.exclusive,
+            holds=self.holds,
         )
 
     def perform(self, move: Move) -> bool:
@@ -159,7 +179,13 @@ class Executor:
         if move.kind == MoveKind.COMPENSATED:
             self.write(rules.on_finished(SagaStatus.COMPENSATED, now=now))
             return False
-        if move.kind == MoveKind.START_COMPENSATION:
+        if move.kind == MoveKind.HOLD:
+            hold = next(h for h in self.holds if h.id == move.hold_id)
+            self.write(rules.on_step_held(self.saga, step, hold, now=now))
+            return False  # the change armed its timer: it looks again later, or its release wakes it
+        if move.kind == MoveKind.RELEASE:
+            self.write(rules.on_step_released(self.saga, step, now=now, hold_id=None))
+        elif move.kind == MoveKind.START_COMPENSATION:
             self.write(rules.on_turn_back(self.steps, move.reason, now=now))
         elif move.kind == MoveKind.RUN:
             self.run_step(step, alone=move.alone)
@@ -203,6 +229,8 @@ class Executor:
 
     def failed(self, step: SagaStep, error: BaseException, *, attempts: int) -> Change:
         failure = failure_of(error, self.step_def(step).retry)
+        if failure.retryable and not failure.worker_lost:
+            breaker_record(self.definition, self.step_def(step), failed=True)
         return rules.on_step_failed(
             self.saga, self.definition, self.steps, step, failure, attempts=attempts, now=timezone.now()
         )
@@ -227,6 +255,7 @@ class Executor:
         except Exception as error:
             self.write(self.failed(step, error, attempts=attempt))
             return
+        breaker_record(self.definition, spec, failed=False)
         if spec.kind == "async":
             self.write(rules.on_step_waiting(step, result))
         else:

@@ -1,5 +1,6 @@
 """Operator repairs: retry forward, force compensation, retry compensation, skip a step,
-mark a compensation done by hand, resolve by hand.
+mark a compensation done by hand, complete a step by hand with its result, edit a step's
+result, resolve by hand.
 
 `sagaops.rules.repairs` decides when each may run and what it changes; this module loads the
 saga, asks, and writes the change under the fence (a stale `expected_version` or a concurrent
@@ -60,6 +61,24 @@ def compensation_mark_done(*, saga_id, step_name: str, user, reason: str, expect
     saga, steps, _, now = _load(saga_id, reason, expected_version)
     _refuse_if(saga, rules.can_mark_done(saga, steps, step_name, now=now))
     return _act(saga, steps, user, reason, rules.mark_done_change(saga, steps, step_name, now=now))
+
+
+def step_complete_by_hand(
+    *, saga_id, step_name: str, result, user, reason: str, expected_version: int | None = None
+) -> Saga:
+    """The operator did the step's work by hand: record its result; the saga goes on with it."""
+    saga, steps, _, now = _load(saga_id, reason, expected_version)
+    _refuse_if(saga, rules.can_complete_by_hand(saga, steps, step_name, now=now))
+    return _act(saga, steps, user, reason, rules.complete_by_hand_change(saga, steps, step_name, result, now=now))
+
+
+def step_result_edit(
+    *, saga_id, step_name: str, result, user, reason: str, expected_version: int | None = None
+) -> Saga:
+    """Correct a succeeded step's recorded result before the next step reads it (the diff is on the timeline)."""
+    saga, steps, _, now = _load(saga_id, reason, expected_version)
+    _refuse_if(saga, rules.can_edit_result(saga, steps, step_name, now=now))
+    return _act(saga, steps, user, reason, rules.edit_result_change(saga, steps, step_name, result))
 
 
 def saga_resolve(*, saga_id, user, reason: str, expected_version: int | None = None) -> Saga:

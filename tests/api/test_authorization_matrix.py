@@ -19,7 +19,7 @@ from payments.models import Payment
 from sagaops.api import health
 from sagaops.api.services import service_account_create, token_issue
 from sagaops.console.groups import REPAIR_PERMISSIONS, VIEW_PERMISSIONS
-from sagaops.models import FailureReport, Saga, SagaEvent, SagaStep
+from sagaops.models import FailureReport, Hold, Saga, SagaEvent, SagaStep
 from tests.api.conftest import make_saga, token_client
 from tests.sagas import async_flow
 
@@ -82,7 +82,8 @@ def world(catalog, monkeypatch):
         correlation_id="corr-1",
     )
     order = Order.objects.create(customer="ann", total=Decimal("89.00"), saga_id=saga.id)
-    return {"saga": saga, "order": order, "owner": owner}
+    hold = Hold.objects.create(saga_type="test.async", step="a", reason="matrix")
+    return {"saga": saga, "order": order, "owner": owner, "hold": hold}
 
 
 def snapshot(saga: Saga) -> tuple:
@@ -144,6 +145,36 @@ OPERATIONS = {
     ),
     "refund": ("post", lambda w: "/api/payments/charges/m:1/refund/", lambda n, w: {}),
     "health": ("get", lambda w: "/api/health/", None),
+    "complete by hand": (
+        "post",
+        lambda w: f"/api/sagas/{w['saga'].id}/steps/wait/complete-by-hand/",
+        lambda n, w: {"result": {"by": "hand"}, "reason": "matrix"},
+    ),
+    "edit result": (
+        "post",
+        lambda w: f"/api/sagas/{w['saga'].id}/steps/a/result/",
+        lambda n, w: {"result": {"fixed": True}, "reason": "matrix"},
+    ),
+    "compensation preview": ("get", lambda w: f"/api/sagas/{w['saga'].id}/compensation-preview/", None),
+    "list saga types": ("get", lambda w: "/api/saga-types/", None),
+    "list holds": ("get", lambda w: "/api/holds/", None),
+    "place hold": (
+        "post",
+        lambda w: "/api/holds/",
+        lambda n, w: {"saga_type": "test.async", "step": "wait", "reason": "matrix"},
+    ),
+    "read hold": ("get", lambda w: f"/api/holds/{w['hold'].pk}/", None),
+    "release hold": (
+        "post",
+        lambda w: f"/api/holds/{w['hold'].pk}/release/",
+        lambda n, w: {"rate": 5, "reason": "matrix"},
+    ),
+    "pause hold release": ("post", lambda w: f"/api/holds/{w['hold'].pk}/pause-release/", lambda n, w: {"reason": "m"}),
+    "cancel hold release": (
+        "post",
+        lambda w: f"/api/holds/{w['hold'].pk}/cancel-release/",
+        lambda n, w: {"reason": "matrix"},
+    ),
 }
 
 
@@ -171,6 +202,16 @@ MATRIX = {
     "charge": [401, 403, 403, 403, 403, 403, 403, 403, OK],
     "refund": [401, 403, 403, 403, 403, 403, 403, 403, OK],
     "health": [OK, OK, OK, OK, OK, OK, OK, OK, OK],
+    "complete by hand": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "edit result": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "compensation preview": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "list saga types": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "list holds": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "place hold": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "read hold": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "release hold": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "pause hold release": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "cancel hold release": [401, 403, 403, 403, 403, 403, 403, OK, OK],
 }
 CELLS = [(op, who, MATRIX[op][i]) for op in OPERATIONS for i, who in enumerate(PRINCIPALS)]
 
@@ -179,7 +220,8 @@ def test_the_matrix_covers_every_api_operation():
     from sagaops.api.urls import urlpatterns
 
     named = {p.name for p in urlpatterns if p.name and p.name not in ("schema", "docs")}
-    assert len(OPERATIONS) == len(named) + 1  # "list sagas" and "start saga" share saga-list
+    # "list sagas" and "start saga" share saga-list, "list holds" and "place hold" hold-list
+    assert len(OPERATIONS) == len(named) + 2
     assert all(len(row) == len(PRINCIPALS) for row in MATRIX.values())
 
 

@@ -15,14 +15,14 @@ def codenames(name):
 
 def test_the_view_group_can_only_look():
     call_command("sagaops_groups")
-    assert codenames(VIEW_GROUP) == {"view_saga", "view_sagastep", "view_sagaevent", "view_bulkaction"}
+    assert codenames(VIEW_GROUP) == {"view_saga", "view_sagastep", "view_sagaevent", "view_bulkaction", "view_hold"}
 
 
 def test_the_repair_group_has_one_permission_per_action():
     call_command("sagaops_groups")
-    assert {"retry_saga", "compensate_saga", "retry_compensation_saga", "skip_step_saga", "resolve_saga"} <= codenames(
-        REPAIR_GROUP
-    )
+    actions = {"retry_saga", "compensate_saga", "retry_compensation_saga", "skip_step_saga", "resolve_saga"}
+    with_data = {"manage_hold", "complete_step_saga", "edit_result_saga"}
+    assert actions | with_data <= codenames(REPAIR_GROUP)
 
 
 def test_the_command_is_idempotent():

@@ -20,6 +20,19 @@ class FakeStep:
     result: Any = None
     last_error: str = ""
     started_at: datetime | None = None
+    held_by: int | None = None
+    held_at: datetime | None = None
+    hold_passes: list = field(default_factory=list)
+
+
+@dataclass
+class FakeHold:
+    id: int = 1
+    saga_type: str = ""
+    step: str = ""
+    participant: str = ""
+    status: str = "active"
+    reason: str = "provider outage"
 
 
 @dataclass

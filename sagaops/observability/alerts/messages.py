@@ -114,3 +114,44 @@ def threshold_alert(rule, value: float) -> dict:
         "link": link,
         "document": _document(rule, rule.kind, value=value, threshold=rule.threshold, url=link),
     }
+
+
+def hold_alert(rule, hold) -> dict:
+    link = f"{console_base()}/admin/sagaops/saga/holds/"
+    subject = f"[sagaops] circuit breaker tripped: {hold.target} is held"
+    body = "\n".join(
+        [
+            f"Sagas reaching {hold.target} now wait (hold #{hold.pk}) instead of burning their retries.",
+            f"Why: {hold.reason}",
+            "",
+            f"Release it when the participant is back: {link}",
+            "",
+            f"Alert rule: {rule.name}",
+        ]
+    )
+    hold_doc = {"id": hold.pk, "target": hold.target, "reason": hold.reason, "url": link}
+    return {
+        "subject": subject,
+        "body": body,
+        "link": link,
+        "document": _document(rule, "breaker_tripped", hold=hold_doc),
+    }
+
+
+def version_alert(rule, version: dict) -> dict:
+    link = f"{console_base()}/api/saga-types/"
+    name = f"{version['type']} v{version['version']}"
+    active = sum(n for status, n in version["in_flight"].items() if status != "stuck")
+    subject = f"[sagaops] no live worker knows {name}"
+    body = "\n".join(
+        [
+            f"{active} active saga(s) of {name} wait: no live worker has registered that definition.",
+            "Deploy (or keep running) a worker whose code still registers this version.",
+            "",
+            f"Versions and workers: {link}",
+            "",
+            f"Alert rule: {rule.name}",
+        ]
+    )
+    document = _document(rule, "version_unserved", saga_type=version["type"], version=version["version"], active=active)
+    return {"subject": subject, "body": body, "link": link, "document": document}

@@ -19,10 +19,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from sagaops.console import health
-from sagaops.models import Saga, SagaStep
+from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability import metrics
 from sagaops.observability.alerts import channels, messages
 from sagaops.observability.models import AlertRule, AlertSent
+from sagaops.saga_types import saga_type_versions
 from sagaops.states import SagaStatus, StepStatus
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,21 @@ def alerts_for_saga(*, saga_id, kind: str) -> list[AlertSent]:
         payload = messages.saga_alert(rule, saga, kind)
         for channel in rule.channels:
             alert = _record(rule, channel, kind=kind, dedupe_key=f"{kind}:{saga.pk}", payload=payload, saga=saga)
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+
+def alerts_for_hold(*, hold_id: int) -> list[AlertSent]:
+    """A circuit breaker held a step: alert every breaker rule (of the step's saga type), once per hold."""
+    hold = Hold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        return []
+    raised = []
+    for rule in rules_for(Kind.BREAKER_TRIPPED, hold.saga_type or None):
+        payload = messages.hold_alert(rule, hold)
+        for channel in rule.channels:
+            alert = _record(rule, channel, kind=Kind.BREAKER_TRIPPED, dedupe_key=f"hold:{hold.pk}", payload=payload)
             if alert is not None:
                 raised.append(alert)
     return raised
@@ -235,5 +251,34 @@ def alerts_catch_up(*, now=None) -> int:
     return raised
 
 
+def versions_check(*, now=None) -> int:
+    """Alert every version_unserved rule about each version with active sagas that no live worker
+    knows: at most once a day per version (the dedupe key carries the date)."""
+    now = now or timezone.now()
+    rules = list(rules_for(Kind.VERSION_UNSERVED))
+    if not rules:
+        return 0
+    raised = 0
+    for version in saga_type_versions():
+        if not version["unserved"]:
+            continue
+        log.error("saga type %s v%s has active sagas and no live worker knows it", version["type"], version["version"])
+        for rule in rules:
+            if rule.saga_type and rule.saga_type != version["type"]:
+                continue
+            payload = messages.version_alert(rule, version)
+            key = f"version:{version['type']}:{version['version']}:{now:%Y-%m-%d}"
+            for channel in rule.channels:
+                raised += (
+                    _record(rule, channel, kind=Kind.VERSION_UNSERVED, dedupe_key=key, payload=payload) is not None
+                )
+    return raised
+
+
 def alerts_check() -> dict[str, int]:
-    return {"digests": digests_send(), "thresholds": thresholds_check(), "caught_up": alerts_catch_up()}
+    return {
+        "digests": digests_send(),
+        "thresholds": thresholds_check(),
+        "caught_up": alerts_catch_up(),
+        "versions": versions_check(),
+    }
