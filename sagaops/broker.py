@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from kombu import Exchange, Queue
 
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+# The default queue, and the timer tasks' own queue (a backlog of advances cannot delay a tick).
+QUEUE_NAMES = ("celery", "sagaops.timers")
 
 
 def is_amqp(url: str) -> bool:
@@ -32,6 +34,17 @@ class BrokerOptions:
     exchange_type: str
     heartbeat: float
 
+    def task_queues(self) -> tuple[Queue, ...]:
+        """The queues, declared as the broker needs them: on RabbitMQ each is a quorum queue behind
+        its own topic exchange (what Celery declares for its default queue), on Redis a list."""
+        if self.queue_type != "quorum":
+            return tuple(Queue(name) for name in QUEUE_NAMES)
+        quorum = {"x-queue-type": "quorum"}
+        return tuple(
+            Queue(name, Exchange(name, type=self.exchange_type), routing_key=name, queue_arguments=quorum)
+            for name in QUEUE_NAMES
+        )
+
     def as_celery_conf(self) -> dict[str, object]:
         """The same values under the names of `app.conf`."""
         return {
@@ -39,6 +52,7 @@ class BrokerOptions:
             "task_default_queue_type": self.queue_type,
             "task_default_exchange_type": self.exchange_type,
             "broker_heartbeat": self.heartbeat,
+            "task_queues": self.task_queues(),
         }
 
 
@@ -55,20 +69,4 @@ def broker_options(url: str, *, visibility_timeout: int, heartbeat: float) -> Br
         queue_type="classic",
         exchange_type="direct",
         heartbeat=heartbeat,
-    )
-
-
-def task_queues(options: BrokerOptions, names: tuple[str, ...]) -> tuple[Queue, ...]:
-    """The named queues, declared as the broker needs them: on RabbitMQ each is a quorum queue
-    behind its own topic exchange (what Celery declares for its default queue), on Redis a list."""
-    if options.queue_type != "quorum":
-        return tuple(Queue(name) for name in names)
-    return tuple(
-        Queue(
-            name,
-            Exchange(name, type=options.exchange_type),
-            routing_key=name,
-            queue_arguments={"x-queue-type": "quorum"},
-        )
-        for name in names
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from sagaops.broker import broker_options, task_queues
+from sagaops.broker import broker_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -212,7 +212,7 @@ if os.environ.get("CELERY_BROKER_KEYPREFIX"):
 # (kombu's Redis transport rotates the queues it polls): a backlog of advances cannot starve the
 # tick. A tick left waiting longer than a second is stale (the next one is on its way): it expires.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = task_queues(_broker, ("celery", "sagaops.timers"))
+CELERY_TASK_QUEUES = _broker.task_queues()
 CELERY_TASK_ROUTES = {
     "sagaops.tasks.tick": {"queue": "sagaops.timers"},
     "sagaops.tasks.reconcile": {"queue": "sagaops.timers"},
