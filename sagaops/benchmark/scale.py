@@ -54,19 +54,20 @@ WHERE (g - 1) * %(sample)s + s.n <= %(sagas)s;
 
 INSERT INTO sagaops_saga (id, type, definition_version, status, current_step, context, idempotency_key,
     request_hash, correlation_id, version, created_at, updated_at, finished_at, deadline, wake_at,
-    last_error, attention_reason)
+    last_error, attention_reason, attention_code, search)
 SELECT m.new_id, s.type, s.definition_version, s.status, s.current_step, s.context, NULL, s.request_hash,
        'bench:' || m.new_id, s.version, m.created, m.created + (s.updated_at - s.created_at),
        m.created + (s.finished_at - s.created_at), m.created + (s.deadline - s.created_at), NULL,
-       s.last_error, s.attention_reason
+       s.last_error, s.attention_reason, s.attention_code, s.search
 FROM bench_map m JOIN sagaops_saga s ON s.id = m.old_id
 ORDER BY m.created;
 
 INSERT INTO sagaops_sagastep (saga_id, index, name, status, attempts, compensation_attempts, lease_expires_at,
-    next_attempt_at, outcome_unknown, result, last_error, last_error_type, last_traceback, started_at, finished_at)
+    next_attempt_at, outcome_unknown, result, last_error, last_error_type, last_traceback, started_at, finished_at,
+    hold_passes)
 SELECT m.new_id, st.index, st.name, st.status, st.attempts, st.compensation_attempts, NULL, NULL,
        st.outcome_unknown, st.result, st.last_error, st.last_error_type, st.last_traceback,
-       m.created + (st.started_at - m.old_created), m.created + (st.finished_at - m.old_created)
+       m.created + (st.started_at - m.old_created), m.created + (st.finished_at - m.old_created), '[]'::jsonb
 FROM bench_map m JOIN sagaops_sagastep st ON st.saga_id = m.old_id
 ORDER BY m.created, st.index;
 

@@ -37,7 +37,7 @@ BENCH_USER = "bench-operator"
 SEED_SAGAS = """
 INSERT INTO sagaops_saga (id, type, definition_version, status, current_step, context, idempotency_key,
     request_hash, correlation_id, version, created_at, updated_at, finished_at, deadline, wake_at,
-    last_error, attention_reason)
+    last_error, attention_reason, attention_code, search)
 SELECT md5('bench-saga-' || g)::uuid, %(type)s, %(version)s, status, cur,
        jsonb_build_object('payload', jsonb_build_object('order_id', g, 'customer', 'customer-' || (g %% 5000),
                                                         'total', ((g %% 200) + 1)::text || '.00')),
@@ -46,7 +46,9 @@ SELECT md5('bench-saga-' || g)::uuid, %(type)s, %(version)s, status, cur,
        created + interval '10 minutes',
        CASE WHEN status IN ('running', 'pending') THEN now() + interval '30 seconds' END,
        CASE status WHEN 'compensated' THEN 'card declined' WHEN 'stuck' THEN err WHEN 'resolved' THEN err ELSE '' END,
-       CASE status WHEN 'stuck' THEN 'step failed after 5 attempt(s): ' || err ELSE '' END
+       CASE status WHEN 'stuck' THEN 'step failed after 5 attempt(s): ' || err ELSE '' END,
+       CASE status WHEN 'stuck' THEN 'retries_exhausted' ELSE '' END,
+       '{}'::jsonb
 FROM (
     SELECT g, created, dur, err,
            CASE WHEN status = 'stuck' AND g %% 3 = 0 THEN 1 WHEN status = 'compensated' THEN 2
@@ -72,7 +74,7 @@ FROM (
 # its compensation at step 1, the others past the pivot at the last step).
 SEED_STEPS = """
 INSERT INTO sagaops_sagastep (saga_id, index, name, status, attempts, compensation_attempts, outcome_unknown,
-    result, last_error, last_error_type, last_traceback, started_at, finished_at)
+    result, last_error, last_error_type, last_traceback, started_at, finished_at, hold_passes)
 SELECT s.id, i, (%(names)s::text[])[i + 1], st,
        CASE WHEN st = 'pending' THEN 0 WHEN st = 'failed' THEN 5 ELSE 1 END,
        CASE WHEN st = 'compensation_failed' THEN 5 WHEN st = 'compensated' THEN 1 ELSE 0 END,
@@ -86,7 +88,8 @@ SELECT s.id, i, (%(names)s::text[])[i + 1], st,
        CASE WHEN st IN ('failed', 'compensation_failed')
             THEN 'Traceback (most recent call last):' || chr(10) || '  ...' || chr(10) || s.last_error ELSE '' END,
        CASE WHEN st <> 'pending' THEN s.created_at + i * interval '50 milliseconds' END,
-       CASE WHEN st NOT IN ('pending', 'running') THEN s.created_at + (i + 1) * interval '50 milliseconds' END
+       CASE WHEN st NOT IN ('pending', 'running') THEN s.created_at + (i + 1) * interval '50 milliseconds' END,
+       '[]'::jsonb
 FROM (
     SELECT s.*, i,
            CASE
