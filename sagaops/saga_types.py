@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from sagaops.console.health import live_workers
+from sagaops.console.heartbeat import Worker, live_workers
 from sagaops.definitions import registered_definitions
 from sagaops.models import Saga
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
@@ -15,7 +15,7 @@ from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 UNFINISHED = (*ACTIVE_SAGA_STATUSES, SagaStatus.STUCK)
 
 
-def saga_type_versions() -> list[dict]:
+def saga_type_versions(workers: list[Worker] | None = None) -> list[dict]:
     """[{"type", "version", "registered", "latest", "in_flight": {status: n}, "in_flight_total",
     "workers": [...], "unserved"}], by type then version."""
     known = {(d.name, d.version): d for d in registered_definitions()}
@@ -23,7 +23,7 @@ def saga_type_versions() -> list[dict]:
     rows = Saga.objects.filter(status__in=UNFINISHED).values_list("type", "definition_version", "status")
     for saga_type, version, status, n in rows.annotate(n=Count("id")).order_by():
         counts.setdefault((saga_type, version), {})[status] = n
-    workers = {w.hostname: set(w.definitions) for w in live_workers()}
+    workers = {w.hostname: set(w.definitions) for w in (live_workers() if workers is None else workers)}
     latest: dict[str, int] = {}
     for name, version in known:
         latest[name] = max(latest.get(name, 0), version)

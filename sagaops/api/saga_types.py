@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sagaops.api.permissions import HasSagaPermission
-from sagaops.console.health import live_workers
+from sagaops.console.heartbeat import live_workers
 from sagaops.saga_types import saga_type_versions
 
 

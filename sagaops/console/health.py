@@ -7,22 +7,20 @@ active sagas, so the panel costs a few milliseconds and never waits for a worker
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
-from django.db.models import Count
 from kombu.exceptions import KombuError
 
 from sagaops import mirror
 from sagaops.celery import app as celery_app
 from sagaops.choreography import bus
-from sagaops.console.heartbeat import WORKER_PREFIX, last_run_key
-from sagaops.models import Saga
+from sagaops.console.heartbeat import Worker, last_run_key, live_workers
 from sagaops.redis import get_redis
-from sagaops.states import SagaStatus
+from sagaops.saga_types import saga_type_versions
+from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 
 ACTIVE = (SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING, SagaStatus.STUCK)
 
@@ -35,36 +33,6 @@ class Check:
     value: str
     todo: str = ""  # what to do when it is red
     rows: list[dict] = field(default_factory=list)  # details (one per worker, queue, group)
-
-
-@dataclass
-class Worker:
-    hostname: str
-    age: float  # seconds since its last heartbeat
-    uptime: float
-    queues: list[str]
-    definitions: list[tuple[str, int]]
-
-
-def live_workers(client=None) -> list[Worker]:
-    client = client or get_redis()
-    keys = sorted(client.scan_iter(match=f"{WORKER_PREFIX}*", count=500))
-    now = time.time()
-    workers = []
-    for raw in client.mget(keys) if keys else []:
-        if raw is None:
-            continue  # expired between SCAN and MGET
-        doc = json.loads(raw)
-        workers.append(
-            Worker(
-                hostname=doc["hostname"],
-                age=max(0.0, now - doc["at"]),
-                uptime=max(0.0, now - doc["started"]),
-                queues=doc.get("queues", []),
-                definitions=[tuple(d) for d in doc.get("definitions", [])],
-            )
-        )
-    return workers
 
 
 def _workers_check(workers: list[Worker]) -> Check:
@@ -91,15 +59,13 @@ def _workers_check(workers: list[Worker]) -> Check:
 
 
 def unknown_versions(workers: list[Worker]) -> list[tuple[str, int, int]]:
-    """(type, version, active sagas) of definitions with active sagas that no live worker has registered."""
-    known = {d for w in workers for d in w.definitions}
-    rows = (
-        Saga.objects.filter(status__in=ACTIVE)
-        .values_list("type", "definition_version")
-        .annotate(n=Count("pk"))
-        .order_by("type", "definition_version")
-    )
-    return [(t, v, n) for t, v, n in rows if (t, v) not in known]
+    """(type, version, active sagas) of the versions no live worker serves (`saga_type_versions`,
+    the same judgement `GET /api/saga-types/` shows)."""
+    return [
+        (v["type"], v["version"], sum(n for status, n in v["in_flight"].items() if status in ACTIVE_SAGA_STATUSES))
+        for v in saga_type_versions(workers)
+        if v["unserved"]
+    ]
 
 
 def _versions_check(workers: list[Worker]) -> Check:

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 from celery import signals
@@ -112,3 +113,33 @@ def connect() -> None:
     signals.worker_ready.connect(_worker_ready, weak=False, dispatch_uid="sagaops-heartbeat-ready")
     signals.worker_shutdown.connect(_worker_shutdown, weak=False, dispatch_uid="sagaops-heartbeat-shutdown")
     signals.task_postrun.connect(_task_postrun, weak=False, dispatch_uid="sagaops-heartbeat-stamp")
+
+
+@dataclass
+class Worker:
+    hostname: str
+    age: float  # seconds since its last heartbeat
+    uptime: float
+    queues: list[str]
+    definitions: list[tuple[str, int]]
+
+
+def live_workers(client=None) -> list[Worker]:
+    client = client or get_redis()
+    keys = sorted(client.scan_iter(match=f"{WORKER_PREFIX}*", count=500))
+    now = time.time()
+    workers = []
+    for raw in client.mget(keys) if keys else []:
+        if raw is None:
+            continue  # expired between SCAN and MGET
+        doc = json.loads(raw)
+        workers.append(
+            Worker(
+                hostname=doc["hostname"],
+                age=max(0.0, now - doc["at"]),
+                uptime=max(0.0, now - doc["started"]),
+                queues=doc.get("queues", []),
+                definitions=[tuple(d) for d in doc.get("definitions", [])],
+            )
+        )
+    return workers

@@ -72,8 +72,8 @@ def waiting_for_a_callback():
     return saga
 
 
-def log_in(browser, live_server, name: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def log_in(browser, live_server, name: str, *, width: int = 1400, height: int = 900):
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/admin/")

@@ -12,7 +12,7 @@ import pytest
 from sagaops.console.groups import REPAIR_GROUP, VIEW_GROUP
 from sagaops.services import saga_start
 from tests.console.factories import make_saga
-from tests.console.test_browser import ARGS, CHROMIUM, SCREENSHOTS, operator, stuck, waiting_for_a_callback
+from tests.console.test_browser import ARGS, CHROMIUM, SCREENSHOTS, log_in, operator, stuck, waiting_for_a_callback
 from tests.helpers import wait_for_status
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -54,15 +54,7 @@ def incident():
 
 def open_console(chromium, live_server, name: str, group: str = REPAIR_GROUP, width: int = 1440, height: int = 900):
     operator(name, group)
-    context = chromium.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", name)
-    page.fill("#id_password", f"{name}-secret")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#sagaops-landing")
-    return page
+    return log_in(chromium, live_server, name, width=width, height=height)
 
 
 def shot(page, name: str) -> None:
