@@ -5,7 +5,6 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.fields.json import KeyTransform
 
 from sagaops.states import SagaStatus, StepStatus
 
@@ -49,11 +48,13 @@ class Saga(models.Model):
         db_index=False,  # saga_by_principal below leads with it
     )
 
-    # Six indexes, none on a column a checkpoint changes (version, updated_at, wake_at,
-    # current_step, last_error): with free space on the page (fillfactor 70, migration 0006) a
-    # checkpoint is a HOT update that writes no index entry. Only the few status changes of a
-    # saga's life touch the partial index below. The timer index lives in SagaWake for the same
-    # reason. Retention (sagaops_prune) walks `saga_newest_first` from its old end.
+    # Six indexes (with the primary key and the idempotency key), none on a column a checkpoint
+    # changes (version, updated_at, wake_at, current_step, last_error): with free space on the
+    # page (fillfactor 70, migration 0006) a checkpoint is a HOT update that writes no index
+    # entry. Only the few status changes of a saga's life touch the partial index below. The
+    # timer index lives in SagaWake for the same reason. Retention (sagaops_prune) walks
+    # `saga_newest_first` from its old end. Every lookup by a business key (payload keys, keys
+    # step results brought, the correlation id) goes through the one GIN index `saga_search`.
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -71,9 +72,6 @@ class Saga(models.Model):
                 name="saga_unfinished",
                 condition=Q(status__in=["pending", "running", "compensating", "stuck"]),
             ),
-            models.Index(fields=["correlation_id"], name="saga_by_correlation", condition=~Q(correlation_id="")),
-            # The console's search by order id.
-            models.Index(KeyTransform("order_id", KeyTransform("payload", "context")), name="saga_payload_order_id"),
         ]
         permissions = [
             ("retry_saga", "Can retry a saga forward"),

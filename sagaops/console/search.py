@@ -2,10 +2,10 @@
 
 - a full saga id, or the 8-character short id the console shows everywhere (any hex prefix of 4+
   characters): a range on the primary key, so a prefix costs one index range scan;
-- a correlation id or an idempotency key (exact; both indexed);
-- an order id (digits): the payload's `order_id` (expression index) and the correlation id `order:<id>`;
-- any business key a definition declares in `search_keys` (customer, a charge id, ...): exact,
-  through the GIN indexes on the start payload and on the keys step results brought (`Saga.search`).
+- an idempotency key (exact; its unique index);
+- a correlation id, an order id (digits: the payload's `order_id` and the correlation id
+  `order:<id>`) and any business key a definition declares in `search_keys` (customer, a charge
+  id, ...): exact, through the one GIN index on the saga's search document (`sagaops.search_keys`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import uuid
 from django.db.models import Q
 
 from sagaops.definitions import search_keys
+from sagaops.search_keys import keys_contain
 
 HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 
@@ -38,17 +39,15 @@ def search_q(term: str) -> Q | None:
         return None
     if "\x00" in term:
         return Q(pk__in=[])  # nothing holds NUL, and PostgreSQL cannot compare with it
-    q = Q(correlation_id=term) | Q(idempotency_key=term)
+    q = Q(idempotency_key=term) | Q(keys_contain(correlation_id=term))
     by_id = id_prefix_q(term)
     if by_id is not None:
         q |= by_id
     digits = term.isascii() and term.isdigit()  # "²".isdigit() is true too, and int() refuses it
     if digits:
-        q |= Q(context__payload__order_id=int(term)) | Q(correlation_id=f"order:{term}")
+        q |= Q(keys_contain(order_id=int(term))) | Q(keys_contain(correlation_id=f"order:{term}"))
     for key in search_keys():
-        if key == "order_id":
-            continue  # matched above, through its own expression index
-        q |= Q(context__payload__contains={key: term}) | Q(search__contains={key: term})
-        if digits:
-            q |= Q(context__payload__contains={key: int(term)}) | Q(search__contains={key: int(term)})
+        q |= Q(keys_contain(**{key: term}))
+        if digits and key != "order_id":
+            q |= Q(keys_contain(**{key: int(term)}))
     return q

@@ -21,6 +21,7 @@ from sagaops.choreography.models import CompensationRequest, CompensationRule, R
 from sagaops.choreography.services.rules import rule_version_current
 from sagaops.choreography.services.tracker import SUPERVISOR_PLANNED, SUPERVISOR_STUCK
 from sagaops.models import FailureReport, Saga
+from sagaops.search_keys import keys_contain
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def _tracked_saga(report: FailureReport) -> Saga | None:
     if saga_id is not None:
         return Saga.objects.filter(pk=saga_id).first()
     if report.correlation_id:
-        return Saga.objects.filter(correlation_id=report.correlation_id).order_by("-created_at").first()
+        return Saga.objects.filter(keys_contain(correlation_id=report.correlation_id)).order_by("-created_at").first()
     return None
 
 

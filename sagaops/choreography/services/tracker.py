@@ -20,6 +20,7 @@ from sagaops.choreography.flows import Flow, flow_for, flow_types, flows
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.rules import AttentionCode, Event, EventKind
+from sagaops.search_keys import keys_contain
 from sagaops.services import saga_start
 from sagaops.services.transitions import transition
 from sagaops.states import FINISHED_SAGA_STATUSES, SagaStatus, StepStatus
@@ -57,7 +58,7 @@ def saga_for_event(event: BusEvent) -> Saga | None:
     if saga_id is not None:
         saga = sagas.filter(pk=saga_id).first()
     elif event.correlation_id:
-        saga = sagas.filter(correlation_id=event.correlation_id).order_by("-created_at").first()
+        saga = sagas.filter(keys_contain(correlation_id=event.correlation_id)).order_by("-created_at").first()
     else:
         return None
     if saga is None and saga_id is None and event.correlation_id:
