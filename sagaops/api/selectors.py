@@ -22,6 +22,7 @@ from sagaops.console.search import search_q
 from sagaops.console.selectors import stuck_q
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
+from sagaops.search_keys import keys_contain
 from sagaops.selectors import saga_context
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def saga_list(*, sagas: QuerySet[Saga], filters: dict[str, Any]) -> QuerySet[Sag
     if filters.get("type"):
         sagas = sagas.filter(type=filters["type"])
     if filters.get("correlation_id"):
-        sagas = sagas.filter(correlation_id=filters["correlation_id"])
+        sagas = sagas.filter(keys_contain(correlation_id=filters["correlation_id"]))
     if filters.get("stuck"):
         sagas = sagas.filter(stuck_q())
     # The console's search and filters, the same queries (and indexes) behind both.
@@ -74,7 +75,7 @@ def report_saga(correlation_id: str, detail: dict) -> Saga | None:
     if saga_id is not None:
         return sagas.filter(pk=saga_id).first()
     if correlation_id:
-        return sagas.filter(correlation_id=correlation_id).order_by("-created_at").first()
+        return sagas.filter(keys_contain(correlation_id=correlation_id)).order_by("-created_at").first()
     return None
 
 

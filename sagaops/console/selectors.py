@@ -18,6 +18,7 @@ from django.utils import timezone
 from sagaops.definitions import SagaDefinition, find_definition
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.rules import STALL_GRACE, is_stalled
+from sagaops.search_keys import keys_contain
 from sagaops.selectors import saga_context
 from sagaops.states import SagaStatus, StepStatus
 
@@ -457,7 +458,7 @@ def related_sagas(saga: Saga) -> list[Saga]:
     """Other sagas with the same correlation id (the indexed column), newest first."""
     if not saga.correlation_id:
         return []
-    others = Saga.objects.filter(correlation_id=saga.correlation_id).exclude(pk=saga.pk).defer("context")
+    others = Saga.objects.filter(keys_contain(correlation_id=saga.correlation_id)).exclude(pk=saga.pk).defer("context")
     return list(others.order_by("-created_at")[:RELATED_LIMIT])
 
 
