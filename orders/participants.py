@@ -4,7 +4,8 @@ The saga's steps (and order placement, for the catalog) reach the other services
 these functions. By default the services run in-process. When settings.SAGAOPS_PARTICIPANTS_URL
 is set they are called over HTTP (their REST API under /api/inventory/ and /api/payments/) with
 the service token settings.SAGAOPS_PARTICIPANTS_TOKEN, the step's idempotency key as the
-`reference` they dedupe on, and the saga's correlation id in `X-Correlation-ID`.
+`reference` they dedupe on, the saga's correlation id in `X-Correlation-ID` and the step's trace
+context in `traceparent`.
 
 The services' business exceptions (`inventory.exceptions.BUSINESS_ERRORS`,
 `payments.exceptions.BUSINESS_ERRORS`) pass through unchanged, so the saga's retry policies can
@@ -26,6 +27,7 @@ from inventory import services as inventory_services
 from inventory.exceptions import InventoryError
 from payments import services as payments_services
 from payments.exceptions import PaymentError
+from sagaops.observability.context import outgoing_headers
 
 
 class ParticipantUnavailable(Exception):
@@ -68,6 +70,7 @@ def _call(method: str, path: str, body: dict | None = None, correlation_id: str 
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if settings.SAGAOPS_PARTICIPANTS_TOKEN:
         headers["Authorization"] = f"Token {settings.SAGAOPS_PARTICIPANTS_TOKEN}"
+    headers.update(outgoing_headers())  # the saga's correlation id and trace context
     if correlation_id:
         headers["X-Correlation-ID"] = correlation_id
     data = json.dumps(body).encode() if body is not None else b""

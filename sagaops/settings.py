@@ -378,6 +378,9 @@ Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 # When set, GET /metrics needs "Authorization: Bearer <token>". With DJANGO_DEBUG=0 and no token,
 # /metrics answers 401 to everyone (and `check --deploy` warns): it names every saga type and queue.
 SAGAOPS_METRICS_TOKEN = os.environ.get("SAGAOPS_METRICS_TOKEN", "")
+# OpenTelemetry: "otlp" or "console" installs the SDK's TracerProvider with that exporter (docs/OBSERVABILITY.md).
+SAGAOPS_TRACE_EXPORTER = os.environ.get("SAGAOPS_TRACE_EXPORTER", "")
+SAGAOPS_SERVICE_NAME = os.environ.get("SAGAOPS_SERVICE_NAME", "sagaops")
 # Redis streams whose consumer groups /metrics reports (pending, lag), comma-separated.
 SAGAOPS_METRICS_STREAMS = [s for s in os.environ.get("SAGAOPS_METRICS_STREAMS", "").split(",") if s]
 # Where alerts link to: {SAGAOPS_CONSOLE_URL}/admin/sagaops/saga/<id>/change/

@@ -8,6 +8,7 @@ class ObservabilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sagaops.observability import celery_hooks
+        from sagaops.observability import celery_hooks, tracing
 
         celery_hooks.connect()
+        tracing.configure()  # an SDK and exporter only when SAGAOPS_TRACE_EXPORTER names one

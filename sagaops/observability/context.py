@@ -2,6 +2,7 @@
 
 The executor binds the saga around a run and the step around each move; the correlation
 middleware binds the correlation id of a request; Celery tasks bind the saga they were given.
+The same scopes open the run's and the step's trace spans (`sagaops.observability.tracing`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+
+from sagaops.observability import tracing
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ def bound(**changes) -> Iterator[LogContext]:
 
 @contextmanager
 def saga_scope(saga) -> Iterator[LogContext]:
-    with bound(saga_id=str(saga.pk), correlation_id=saga.correlation_id or current().correlation_id) as context:
+    correlation_id = saga.correlation_id or current().correlation_id
+    with bound(saga_id=str(saga.pk), correlation_id=correlation_id) as context, tracing.run_span(saga):
         yield context
 
 
@@ -70,14 +74,21 @@ def step_scope(saga, steps, move) -> Iterator[LogContext]:
     field, offset = attempt_of
     # An expiry only records a timeout: it starts no attempt, so it has no duration.
     started = time.monotonic() if offset else None
-    with saga_scope(saga), bound(step=step.name, attempt=getattr(step, field) + offset, step_started=started):
+    attempt = getattr(step, field) + offset
+    with (
+        saga_scope(saga),
+        bound(step=step.name, attempt=attempt, step_started=started),
+        tracing.step_span(saga, step.name, move.kind, attempt),
+    ):
         yield current()
 
 
 def outgoing_headers() -> dict[str, str]:
-    """Headers a remote step sends so the participant's logs join the saga's: X-Correlation-ID."""
+    """Headers a remote step sends so the participant's logs and traces join the saga's:
+    X-Correlation-ID, and the W3C `traceparent` of the step's span."""
     context = current()
-    return {"X-Correlation-ID": context.correlation_id} if context.correlation_id else {}
+    headers = {"X-Correlation-ID": context.correlation_id} if context.correlation_id else {}
+    return {**headers, **tracing.trace_carrier()}
 
 
 def bind_saga_id(saga_id) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sagaops.observability import context, metrics
+from sagaops.observability import context, metrics, tracing
 
 log = logging.getLogger("sagaops.events")
 
@@ -29,7 +29,8 @@ _LEVELS = {
 
 def transition_written(events) -> None:
     """Stamp the running step's duration on its events when they are written, not at commit:
-    a run of local steps commits once, after all of them."""
+    a run of local steps commits once, after all of them. The events join the step's trace span."""
+    tracing.record_events(events)
     bound = context.current()
     if bound.step_started is None:
         return

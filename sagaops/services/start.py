@@ -14,6 +14,7 @@ from django.utils import timezone
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.observability.tracing import trace_carrier
 from sagaops.rules import Event, EventKind
 from sagaops.services.transitions import after_commit, event_row
 from sagaops.states import SagaStatus
@@ -63,13 +64,22 @@ def _replay(key: str, digest: str) -> Saga | None:
     return saga
 
 
+def _context(payload: dict) -> dict:
+    """The start payload, and the caller's trace context when there is one (later runs continue it)."""
+    context = {"payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))}
+    carrier = trace_carrier()
+    if carrier:
+        context["trace"] = carrier
+    return context
+
+
 def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str, started_by) -> Saga:
     now = timezone.now()
     saga = Saga.objects.create(
         type=definition.name,
         definition_version=definition.version,
         status=SagaStatus.PENDING,
-        context={"payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
+        context=_context(payload),
         idempotency_key=idempotency_key or None,
         request_hash=digest,
         correlation_id=correlation_id or "",
