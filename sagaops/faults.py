@@ -18,8 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from sagaops.conf import conf
 from sagaops.exceptions import InjectedFault
 
 REDIS_KEY = "sagaops:faults"
@@ -51,13 +50,13 @@ def parse_spec(spec: str) -> dict[str, Fault]:
 
 
 def current_spec() -> str:
-    if getattr(settings, "SAGAOPS_FAULTS_FROM_REDIS", False):
+    if conf.SAGAOPS_FAULTS_FROM_REDIS:
         from sagaops.redis import get_redis
 
         override = get_redis().get(REDIS_KEY)
         if override is not None:
             return override
-    return settings.SAGAOPS_FAULTS
+    return conf.SAGAOPS_FAULTS
 
 
 def set_redis_spec(spec: str | None) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import redis
-from django.conf import settings
 
+from sagaops.conf import conf
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ return 0
 
 def timer_shard(saga_id) -> int:
     """The timer shard of a saga: stable across processes (crc32, not Python's salted hash)."""
-    return zlib.crc32(str(saga_id).encode()) % settings.SAGAOPS_TIMER_SHARDS
+    return zlib.crc32(str(saga_id).encode()) % conf.SAGAOPS_TIMER_SHARDS
 
 
 def timer_key(shard: int) -> str:
@@ -77,7 +77,7 @@ def timer_key(shard: int) -> str:
 
 
 def timer_keys() -> list[str]:
-    return [timer_key(shard) for shard in range(settings.SAGAOPS_TIMER_SHARDS)]
+    return [timer_key(shard) for shard in range(conf.SAGAOPS_TIMER_SHARDS)]
 
 
 def saga_timer_key(saga_id) -> str:
@@ -158,7 +158,7 @@ def publish_many(items: list[tuple], *, repair: bool = False) -> None:
         fields = mirror_fields(saga)
         flat = [item for pair in fields.items() for item in pair]
         encoded = [json.dumps(e, separators=(",", ":"), default=str) for e in events]
-        ttl = settings.SAGAOPS_MIRROR_TTL if finished else 0
+        ttl = conf.SAGAOPS_MIRROR_TTL if finished else 0
         keys = [saga_key(saga.id), log_key(saga.id)]
         args = [saga.version, ttl, "1" if repair else "0", len(fields), *flat, *encoded]
         calls.append((len(pipe), keys, args))
@@ -250,7 +250,7 @@ def timers_due_iter(*, limit: int, deadline: float, first_shard: int = 0) -> Ite
 
     Round-robin, not shard by shard: a backlog on one shard does not delay the others' timers.
     """
-    shards = settings.SAGAOPS_TIMER_SHARDS
+    shards = conf.SAGAOPS_TIMER_SHARDS
     pending = [(first_shard + i) % shards for i in range(shards)]
     while pending and time.monotonic() < deadline:
         still_due = []

@@ -1,9 +1,9 @@
 """Celery entry points: ids in, call a service, nothing else."""
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from sagaops.conf import conf
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
@@ -42,7 +42,7 @@ def tick() -> int:
 
 def _tick_helper() -> None:
     """A backlog: one more tick drains beside this one, on the next free worker process."""
-    tick.apply_async(expires=settings.SAGAOPS_TICK_BUDGET)
+    tick.apply_async(expires=conf.SAGAOPS_TICK_BUDGET)
 
 
 @shared_task(name="sagaops.tasks.reconcile")

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
+
+from sagaops.conf import conf
 
 EVENTS = "events"
 REPORTS = "reports"
@@ -40,7 +41,7 @@ COMMAND_FAILED = "CommandFailed"
 
 
 def stream_key(name: str) -> str:
-    return f"{settings.SAGAOPS_STREAM_PREFIX}{name}"
+    return f"{conf.SAGAOPS_STREAM_PREFIX}{name}"
 
 
 class MissingField(ValueError):

@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from django.conf import settings
 from kombu.exceptions import KombuError
 
 from sagaops import mirror
 from sagaops.celery import app as celery_app
 from sagaops.choreography import bus
+from sagaops.conf import conf
 from sagaops.console.heartbeat import Worker, last_run_key, live_workers
 from sagaops.redis import get_redis
 from sagaops.saga_types import saga_type_versions
@@ -107,7 +107,7 @@ def _queues_check(workers: list[Worker]) -> Check:
         depths = queue_depths(names)
     except (KombuError, OSError) as error:
         return Check("queues", "Queue depth", False, "broker unreachable", f"Start the broker: {error}")
-    limit = settings.SAGAOPS_HEALTH_QUEUE_DEPTH
+    limit = conf.SAGAOPS_HEALTH_QUEUE_DEPTH
     deep = [n for n, d in depths.items() if d and d > limit]
     rows = [{"name": n, "value": f"{d} message(s)", "detail": ""} for n, d in depths.items()]
     return Check(
@@ -130,7 +130,7 @@ def _age(client, name: str) -> float | None:
 
 def _tick_check(client) -> Check:
     age = _age(client, "tick")
-    limit = settings.SAGAOPS_HEALTH_TICK_LAG
+    limit = conf.SAGAOPS_HEALTH_TICK_LAG
     ok = age is not None and age <= limit
     return Check(
         "tick",
@@ -146,7 +146,7 @@ def _tick_check(client) -> Check:
 
 def _backlog_check(client) -> Check:
     armed, overdue = mirror.timer_backlog()
-    limit = settings.SAGAOPS_HEALTH_TICK_LAG
+    limit = conf.SAGAOPS_HEALTH_TICK_LAG
     due = mirror.timers_due_count(time.time())
     ok = not overdue or overdue <= limit
     return Check(
@@ -160,7 +160,7 @@ def _backlog_check(client) -> Check:
 
 def _reconcile_check(client, workers: list[Worker]) -> Check:
     age = _age(client, "reconcile")
-    limit = settings.SAGAOPS_HEALTH_RECONCILE_AGE
+    limit = conf.SAGAOPS_HEALTH_RECONCILE_AGE
     # Right after a start the first reconcile is still to come: not a problem yet.
     starting = age is None and workers and all(w.uptime < limit for w in workers)
     ok = bool(starting) or (age is not None and age <= limit)
@@ -178,7 +178,7 @@ def _reconcile_check(client, workers: list[Worker]) -> Check:
 
 def _streams_check(client) -> Check:
     rows = []
-    limit = settings.SAGAOPS_HEALTH_STREAM_LAG
+    limit = conf.SAGAOPS_HEALTH_STREAM_LAG
     bad = False
     for group in bus.groups():
         for stream in bus.streams_of(group):
@@ -217,7 +217,7 @@ def system_health() -> list[Check]:
             _streams_check(client),
         ]
     except redis.RedisError as error:
-        return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({settings.REDIS_URL}): {error}")]
+        return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({conf.redis_url}): {error}")]
     return checks
 
 

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from sagaops.conf import conf
 from sagaops.definitions import registered_types
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ _STATES_SQL = """
 
 def saga_states() -> list[tuple[str, str, int, int]]:
     """(status, type, sagas, needing attention) for the sagas not yet finished: one query."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
+    cutoff = timezone.now() - timedelta(seconds=conf.SAGAOPS_STUCK_AFTER)
     with connection.cursor() as cursor:
         cursor.execute(_STATES_SQL, [cutoff])
         return cursor.fetchall()
@@ -165,7 +165,7 @@ class SagaStateCollector:
         )
 
     def _streams(self):
-        streams = settings.SAGAOPS_METRICS_STREAMS
+        streams = conf.SAGAOPS_METRICS_STREAMS
         if not streams:
             return
         length = GaugeMetricFamily("sagaops_stream_length", "Entries in a Redis stream.", labels=["stream"])
