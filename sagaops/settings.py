@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "payments",
     "inventory",
     "sagaops.choreography",
+    # The benchmark and soak commands (bench/): this repository's, not the product's.
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -304,7 +306,7 @@ SAGAOPS_HEALTH_STREAM_LAG = env_setting("SAGAOPS_HEALTH_STREAM_LAG")
 # Base URL of the inventory and payments services; empty means call them in-process.
 SAGAOPS_PARTICIPANTS_URL = os.environ.get("SAGAOPS_PARTICIPANTS_URL", "")
 # Extra modules that register saga definitions, besides each app's sagas.py (comma-separated),
-# e.g. "sagaops.benchmark.flows" for the benchmark's worker.
+# e.g. "bench.flows" for the benchmark's worker.
 SAGAOPS_SAGA_MODULES = env_setting("SAGAOPS_SAGA_MODULES")
 
 # Service accounts authenticate with a token (`manage.py sagaops_service`), operators with their

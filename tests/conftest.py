@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from sagaops.processes import CeleryProcess
+from bench.processes import CeleryProcess
 from sagaops.redis import get_redis
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,9 +27,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench import flows
+from bench.runner import BenchError, Worker, check_isolated
 from sagaops import mirror
-from sagaops.benchmark import flows
-from sagaops.benchmark.runner import BenchError, Worker, check_isolated
 from sagaops.choreography.models import DeadLetter, OutboxEvent, ProcessedEvent
 from sagaops.models import Saga, SagaEvent, SagaStep, SagaWake
 from sagaops.redis import get_redis

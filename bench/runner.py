@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from bench import flows
+from bench.probes import Counts, Probe
+from bench.stats import Latency, rate
 from sagaops import mirror
-from sagaops.benchmark import flows
-from sagaops.benchmark.probes import Counts, Probe
-from sagaops.benchmark.stats import Latency, rate
 from sagaops.models import Saga, SagaEvent, SagaStep, SagaWake
 from sagaops.redis import get_redis
 from sagaops.services import saga_advance, saga_start
