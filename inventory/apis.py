@@ -15,8 +15,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from sagaops.api.fields import StrictCharField
-from sagaops.api.permissions import HasDjangoPermission
+from inventory.exceptions import InvalidItems, InventoryError
+from sagaops.api.public import HasDjangoPermission, StrictCharField, participant_refusal, register_error
+
+
+def _refusal(error: InventoryError) -> Response:
+    """Malformed input names its field; the participant client rebuilds the exception from the body."""
+    return participant_refusal(error, field="items" if isinstance(error, InvalidItems) else None)
+
+
+register_error(InventoryError, _refusal)
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,16 @@ from django.utils import timezone
 from orders import participants
 from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
 from orders.models import Order, OrderLine
+from sagaops.choreography.bus import publish
+from sagaops.exceptions import IdempotencyConflict
 from sagaops.faults import inject
+from sagaops.services import saga_start
 
 if TYPE_CHECKING:
     from sagaops.models import Saga
 
+# The name this service publishes and reports under (choreography).
+SERVICE = "orders"
 CHECKOUT_SAGA = "order.checkout"
 # The same checkout run by events (orders/events.py); SAGAOPS_CHECKOUT_MODE or the request chooses.
 CHECKOUT_CHOREOGRAPHED = "order.checkout.choreographed"
@@ -107,6 +112,12 @@ def _order_create(request: _Request, prices: dict[str, Decimal], idempotency_key
     return order
 
 
+def order_created_publish(*, order: Order, saga_id, correlation_id: str) -> None:
+    """Start the choreographed checkout (sent when the caller's transaction commits)."""
+    payload = {**checkout_payload(order), "saga_id": str(saga_id)}
+    publish("OrderCreated", correlation_id=correlation_id, payload=payload, source=SERVICE)
+
+
 def checkout_saga_type(mode: str | None = None) -> str:
     """The checkout saga for `mode` (default settings.SAGAOPS_CHECKOUT_MODE)."""
     mode = mode or settings.SAGAOPS_CHECKOUT_MODE
@@ -118,9 +129,6 @@ def checkout_saga_type(mode: str | None = None) -> str:
 def _order_replay(
     order: Order, request: _Request, idempotency_key: str, correlation_id: str, saga_type: str = CHECKOUT_SAGA
 ) -> tuple[Order, Saga]:
-    from sagaops.exceptions import IdempotencyConflict
-    from sagaops.services import saga_start
-
     original = _Request(
         customer=order.customer,
         lines={line.sku: line.quantity for line in order.lines.order_by("id")},
@@ -146,8 +154,6 @@ def _order_with_saga(
     saga_type: str = CHECKOUT_SAGA,
     started_by=None,
 ) -> tuple[Order, Saga]:
-    from sagaops.services import saga_start
-
     # One transaction: no order without its saga, no saga without its order.
     with transaction.atomic():
         order = _order_create(request, prices, idempotency_key)
@@ -161,8 +167,6 @@ def _order_with_saga(
         order.saga_id = saga.id
         order.save(update_fields=["saga_id", "updated"])
         if saga_type == CHECKOUT_CHOREOGRAPHED:
-            from orders.events import order_created_publish
-
             order_created_publish(order=order, saga_id=saga.id, correlation_id=saga.correlation_id)
     return order, saga
 

@@ -14,8 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments import services
-from sagaops.api.fields import MoneyField, StrictCharField
-from sagaops.api.permissions import HasDjangoPermission
+from payments.exceptions import InvalidAmount, PaymentError
+from sagaops.api.public import HasDjangoPermission, MoneyField, StrictCharField, participant_refusal, register_error
+
+
+def _refusal(error: PaymentError) -> Response:
+    """Malformed input names its field; the participant client rebuilds the exception from the body."""
+    return participant_refusal(error, field="amount" if isinstance(error, InvalidAmount) else None)
+
+
+register_error(PaymentError, _refusal)
 
 log = logging.getLogger(__name__)
 

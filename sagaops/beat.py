@@ -19,12 +19,13 @@ from celery.beat import PersistentScheduler
 from redis.exceptions import LockError
 from redis.lock import Lock
 
+from sagaops import keys
 from sagaops.conf import conf
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-LEASE_KEY = "sagaops:beat:leader"
+LEASE_KEY = keys.BEAT_LEADER_KEY
 
 
 class LeaderLeaseScheduler(PersistentScheduler):

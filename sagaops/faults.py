@@ -18,12 +18,14 @@ import random
 import time
 from dataclasses import dataclass
 
+from sagaops import keys
 from sagaops.conf import conf
 from sagaops.exceptions import InjectedFault
+from sagaops.redis import get_redis
 
-REDIS_KEY = "sagaops:faults"
+REDIS_KEY = keys.FAULTS_KEY
 KINDS = {"error", "first", "delay", "hang"}
-COUNTER_KEY = "sagaops:faults:calls"
+COUNTER_KEY = keys.FAULT_CALLS_KEY
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,6 @@ def parse_spec(spec: str) -> dict[str, Fault]:
 
 def current_spec() -> str:
     if conf.SAGAOPS_FAULTS_FROM_REDIS:
-        from sagaops.redis import get_redis
-
         override = get_redis().get(REDIS_KEY)
         if override is not None:
             return override
@@ -61,8 +61,6 @@ def current_spec() -> str:
 
 def set_redis_spec(spec: str | None) -> None:
     """Give running workers a fault spec (None clears it). Validates first."""
-    from sagaops.redis import get_redis
-
     if spec is None:
         get_redis().delete(REDIS_KEY, COUNTER_KEY)
     else:
@@ -81,8 +79,6 @@ def inject(point: str) -> None:
     if fault.kind == "error" and random.random() < fault.arg:
         raise InjectedFault(f"injected fault at {point}")
     if fault.kind == "first":
-        from sagaops.redis import get_redis
-
         if get_redis().hincrby(COUNTER_KEY, point, 1) <= fault.arg:
             raise InjectedFault(f"injected fault at {point}")
     if fault.kind in {"delay", "hang"}:

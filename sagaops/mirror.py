@@ -1,6 +1,6 @@
 """The Redis side of a saga: the status mirror, the event log, the timers and the executor lock.
 
-Every Redis key the engine writes is named here. Keys use a hash tag (`saga:{<id>}`) so one
+The keys come from sagaops.keys. Keys use a hash tag (`saga:{<id>}`) so one
 saga's keys share a Redis Cluster slot; the timers are split into SAGAOPS_TIMER_SHARDS sorted
 sets (`sagaops:timers:{0}` .. `{N-1}`, the shard chosen from the saga id) so that no single
 Cluster node holds, or serves, every timer. Redis holds nothing that cannot be rebuilt from
@@ -20,13 +20,11 @@ from datetime import datetime
 import redis
 
 from sagaops.conf import conf
+from sagaops.keys import LEGACY_TIMERS_KEY, lock_key, log_key, saga_key, timer_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-TIMERS_PREFIX = "sagaops:timers"
-# The single timer ZSET of releases before the shards; `sagaops_rebuild_mirror` deletes it.
-LEGACY_TIMERS_KEY = "sagaops:timers"
 LOG_MAXLEN = 50
 
 # Newer version wins: a late write from an older transition never overwrites a newer one.
@@ -71,29 +69,12 @@ def timer_shard(saga_id) -> int:
     return zlib.crc32(str(saga_id).encode()) % conf.SAGAOPS_TIMER_SHARDS
 
 
-def timer_key(shard: int) -> str:
-    # The braces are a hash tag: each shard is its own Cluster slot, so shards spread over nodes.
-    return f"{TIMERS_PREFIX}:{{{shard}}}"
-
-
 def timer_keys() -> list[str]:
     return [timer_key(shard) for shard in range(conf.SAGAOPS_TIMER_SHARDS)]
 
 
 def saga_timer_key(saga_id) -> str:
     return timer_key(timer_shard(saga_id))
-
-
-def saga_key(saga_id) -> str:
-    return f"saga:{{{saga_id}}}"
-
-
-def log_key(saga_id) -> str:
-    return f"saga:{{{saga_id}}}:log"
-
-
-def lock_key(saga_id) -> str:
-    return f"lock:saga:{{{saga_id}}}"
 
 
 class _Scripts:

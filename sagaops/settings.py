@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "sagaops.urls"
+ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "sagaops.wsgi.application"
 
 TEMPLATES = [

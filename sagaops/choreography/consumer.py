@@ -14,21 +14,18 @@ import redis
 from django.db import IntegrityError, close_old_connections, transaction
 
 from sagaops.choreography import bus
-from sagaops.choreography.bus import BusEvent, stream_key
+from sagaops.choreography.bus import BusEvent
 from sagaops.choreography.models import DeadLetter, ProcessedEvent
 from sagaops.choreography.services.outbox import xadd
 from sagaops.conf import conf
 from sagaops.exceptions import ConcurrentUpdate
+from sagaops.keys import errors_key, stream_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger("sagaops.choreography.consumer")
 
 READ_COUNT = 20
 CONFLICT_RETRIES = 5
-
-
-def errors_key(group: str) -> str:
-    return stream_key(f"errors:{group}")
 
 
 class Consumer:

@@ -22,24 +22,15 @@ from celery import signals
 
 from sagaops import definitions
 from sagaops.conf import conf
+from sagaops.keys import WORKER_PREFIX, last_run_key, worker_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-WORKER_PREFIX = "sagaops:worker:"
-LAST_RUN_PREFIX = "sagaops:health:last:"
 # Beat-driven tasks whose last run the health panel shows (task name -> short name).
 STAMPED_TASKS = {"sagaops.tasks.tick": "tick", "sagaops.tasks.reconcile": "reconcile"}
 
 _stop = threading.Event()
-
-
-def worker_key(hostname: str) -> str:
-    return f"{WORKER_PREFIX}{hostname}"
-
-
-def last_run_key(name: str) -> str:
-    return f"{LAST_RUN_PREFIX}{name}"
 
 
 def heartbeat_document(hostname: str, queues: list[str], started: float) -> dict:

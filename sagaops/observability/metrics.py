@@ -21,8 +21,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from sagaops import mirror
 from sagaops.conf import conf
 from sagaops.definitions import registered_types
+from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +152,6 @@ class SagaStateCollector:
         yield attention
 
     def _timers(self):
-        from sagaops import mirror
-
         try:
             armed, overdue = mirror.timer_backlog()
         except redis.RedisError:
@@ -177,8 +177,6 @@ class SagaStateCollector:
         lag = GaugeMetricFamily(
             "sagaops_stream_lag", "Entries a consumer group has not read yet.", labels=["stream", "group"]
         )
-        from sagaops.redis import get_redis
-
         client = get_redis()
         for stream in streams:
             try:

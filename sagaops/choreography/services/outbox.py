@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import redis
 from django.db import transaction
 from django.utils import timezone
 
-from sagaops.choreography.bus import BusEvent, stream_key
 from sagaops.choreography.models import OutboxEvent
 from sagaops.conf import conf
+from sagaops.keys import stream_key
 from sagaops.redis import get_redis
+
+if TYPE_CHECKING:
+    from sagaops.choreography.bus import BusEvent
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 import redis
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from sagaops import dispatch, mirror
 from sagaops.conf import conf
 from sagaops.console import health
 from sagaops.models import Hold, Saga, SagaStep
@@ -34,9 +34,7 @@ CATCH_UP_LIMIT = 500
 
 
 def _enqueue(alert_id: int) -> None:
-    from sagaops.observability.tasks import deliver_alert
-
-    transaction.on_commit(partial(deliver_alert.delay, alert_id))
+    transaction.on_commit(lambda: dispatch.task(dispatch.DELIVER_ALERT).delay(alert_id))
 
 
 def _over_rate(rule: AlertRule, channel: str, now) -> bool:
@@ -195,8 +193,6 @@ def _measure(kind: str) -> float | None:
         except redis.RedisError:
             log.warning("alert check: %s could not be measured", kind, exc_info=True)
             return None
-    from sagaops import mirror
-
     try:
         return mirror.timer_backlog()[1] or 0.0
     except Exception:

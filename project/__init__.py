@@ -1,0 +1,1 @@
+"""This repository's project wiring around the sagaops app: URLs, the Celery app, WSGI."""
