@@ -27,6 +27,17 @@ def saga_key(saga_id) -> str:
     return f"saga:{{{saga_id}}}"
 
 
+SAGA_KEY_PATTERN = "saga:{*}"
+
+
+def saga_id_of(key: str) -> str | None:
+    """The saga id of a mirror hash's key (`saga:{<id>}`), None for any other key."""
+    prefix, suffix = "saga:{", "}"
+    if key.startswith(prefix) and key.endswith(suffix):
+        return key[len(prefix) : -len(suffix)]
+    return None
+
+
 def log_key(saga_id) -> str:
     """LIST (capped): the saga's recent events."""
     return f"saga:{{{saga_id}}}:log"

@@ -20,7 +20,7 @@ from datetime import datetime
 import redis
 
 from sagaops.conf import conf
-from sagaops.keys import LEGACY_TIMERS_KEY, lock_key, log_key, saga_key, timer_key
+from sagaops.keys import LEGACY_TIMERS_KEY, SAGA_KEY_PATTERN, lock_key, log_key, saga_id_of, saga_key, timer_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -167,10 +167,10 @@ def read_log(saga_id, count: int = LOG_MAXLEN) -> list[dict]:
 
 def saga_keys_scan(count: int = 1000) -> Iterator[str]:
     """The saga ids that have a mirror hash (SCAN, not KEYS: it never blocks Redis)."""
-    prefix, suffix = "saga:{", "}"
-    for key in _client().scan_iter(match="saga:{*}", count=count, _type="hash"):
-        if key.startswith(prefix) and key.endswith(suffix):
-            yield key[len(prefix) : -len(suffix)]
+    for key in _client().scan_iter(match=SAGA_KEY_PATTERN, count=count, _type="hash"):
+        saga_id = saga_id_of(key)
+        if saga_id is not None:
+            yield saga_id
 
 
 def read_ttls(saga_ids: list) -> list[int]:
