@@ -20,7 +20,7 @@ from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
 from orders.models import Order, OrderLine
 from sagaops.choreography.bus import publish
 from sagaops.exceptions import IdempotencyConflict
-from sagaops.faults import inject
+from sagaops.faults import fault_point
 from sagaops.services import saga_start
 
 if TYPE_CHECKING:
@@ -171,6 +171,7 @@ def _order_with_saga(
     return order, saga
 
 
+@fault_point("orders.create")
 def order_place(
     *,
     customer: str,
@@ -191,7 +192,6 @@ def order_place(
     idempotency key returns the original order and saga; a different request under the same
     key raises sagaops.exceptions.IdempotencyConflict.
     """
-    inject("orders.create")
     request = _request_validate(customer=customer, items=items, coupon=coupon)
     saga_type = checkout_saga_type(mode)
     if idempotency_key:
@@ -233,11 +233,11 @@ def order_cancel(*, order_id: int) -> Order:
     return _order_status_set(order, Order.Status.CANCELLED)
 
 
+@fault_point("orders.confirm")
 @transaction.atomic
 def order_confirm(*, order_id: int, discount: Decimal = Decimal("0"), charged: Decimal | None = None) -> Order:
     """Confirm a pending order (the checkout saga's pivot), recording what the payment took off
     and charged. Idempotent; refuses a cancelled order."""
-    inject("orders.confirm")
     order = _order_lock(order_id)
     if order.status == Order.Status.CONFIRMED:
         return order
@@ -269,6 +269,7 @@ def _confirmation_send(order: Order) -> None:
     )
 
 
+@fault_point("orders.notify")
 @transaction.atomic
 def order_notify(*, order_id: int) -> Order:
     """Mail the customer their confirmation, once: a set notified_at means it was sent.
@@ -276,7 +277,6 @@ def order_notify(*, order_id: int) -> Order:
     The mail goes out while the order row is locked, so two concurrent notifies cannot both
     send. If the commit fails after sending, a retry sends again: at least once, never lost.
     """
-    inject("orders.notify")
     order = _order_lock(order_id)
     if order.notified_at is not None:
         return order
