@@ -12,11 +12,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from inventory import selectors, services
 from inventory.exceptions import InvalidItems, InventoryError
-from sagaops.api.public import HasDjangoPermission, StrictCharField, participant_refusal, register_error
+from sagaops.api.public import HasDjangoPermission, SagaopsApiView, StrictCharField, participant_refusal, register_error
 
 
 def _refusal(error: InventoryError) -> Response:
@@ -41,7 +40,7 @@ class ReservationOutput(serializers.Serializer):
     nothing_to_undo = serializers.BooleanField()
 
 
-class ProductPricesApi(APIView):
+class ProductPricesApi(SagaopsApiView):
     class FilterSerializer(serializers.Serializer):
         sku = serializers.ListField(child=serializers.CharField(max_length=64), max_length=500)
 
@@ -56,7 +55,7 @@ class ProductPricesApi(APIView):
         return Response(self.OutputSerializer({"prices": prices}).data)
 
 
-class ReservationReserveApi(APIView):
+class ReservationReserveApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "inventory.add_reservation"
 
@@ -76,7 +75,7 @@ class ReservationReserveApi(APIView):
         return Response(ReservationOutput(result).data)
 
 
-class ReservationReleaseApi(APIView):
+class ReservationReleaseApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "inventory.change_reservation"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
 from orders.selectors import order_get
@@ -13,6 +12,7 @@ from orders.services import CHECKOUT_MODES, MAX_QUANTITY, checkout_saga_type, or
 from sagaops.api.public import (
     IDEMPOTENCY_HEADER,
     SagaLinkOutput,
+    SagaopsApiView,
     StrictCharField,
     StrictIntegerField,
     error_body,
@@ -64,7 +64,7 @@ def _saga_link(request, saga_id) -> dict | None:
     return saga_link(request, saga_id, current.get("status", "pending"))
 
 
-class OrderPlaceApi(APIView):
+class OrderPlaceApi(SagaopsApiView):
     class InputSerializer(serializers.Serializer):
         customer = StrictCharField(max_length=200)
         items = serializers.ListField(child=OrderItemInput(), min_length=1, max_length=200)
@@ -99,7 +99,7 @@ class OrderLineOutput(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(SagaopsApiView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         customer = serializers.CharField()

@@ -11,11 +11,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from payments import services
 from payments.exceptions import InvalidAmount, PaymentError
-from sagaops.api.public import HasDjangoPermission, MoneyField, StrictCharField, participant_refusal, register_error
+from sagaops.api.public import (
+    HasDjangoPermission,
+    MoneyField,
+    SagaopsApiView,
+    StrictCharField,
+    participant_refusal,
+    register_error,
+)
 
 
 def _refusal(error: PaymentError) -> Response:
@@ -39,7 +45,7 @@ class PaymentOutput(serializers.Serializer):
     nothing_to_undo = serializers.BooleanField()
 
 
-class PaymentChargeApi(APIView):
+class PaymentChargeApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "payments.add_payment"
 
@@ -65,7 +71,7 @@ class PaymentChargeApi(APIView):
         return Response(PaymentOutput(result).data)
 
 
-class PaymentRefundApi(APIView):
+class PaymentRefundApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "payments.change_payment"
 

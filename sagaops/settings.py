@@ -83,6 +83,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
+    # This repository's wiring (its Celery app, the admin site's titles, the 403 page), then sagaops
+    # before django.contrib.admin: the console's admin templates (sagaops/templates/admin/) win.
+    "project",
+    "sagaops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -95,7 +99,6 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "sagaops",
     "sagaops.observability",
     "orders",
     "payments",
@@ -121,12 +124,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
-WSGI_APPLICATION = "sagaops.wsgi.application"
+WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -181,17 +184,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 
-# --- Celery (reliability settings from the design: late acks, one task at a time) ---
+# --- Celery: sagaops.celery.configure(app) (project/celery.py) installs the engine's reliability
+# settings (late acks, reject on worker lost, prefetch 1), its queues, routes and beat schedule.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
 # Redis or RabbitMQ (sagaops/broker.py has what differs and why). The visibility timeout (Redis)
 # must exceed the longest step timeout, or a running step's task is redelivered under it; the
 # heartbeat (RabbitMQ) is how soon the broker gives a lost host's task to another worker.
@@ -204,41 +199,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
 CELERY_TASK_DEFAULT_QUEUE_TYPE = _broker.queue_type
 CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _broker.exchange_type
 CELERY_BROKER_HEARTBEAT = _broker.heartbeat
-# Any number of beats may run (one per host): the one holding the leader lease schedules, the
-# others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
-CELERY_BEAT_SCHEDULER = "sagaops.beat.LeaderLeaseScheduler"
-SAGAOPS_BEAT_LEASE_SECONDS = env_setting("SAGAOPS_BEAT_LEASE_SECONDS")
+# Both queues declared as the broker wants them (quorum queues on RabbitMQ).
+CELERY_TASK_QUEUES = _broker.task_queues()
 # A prefix on every broker key (Redis broker), for a run that shares its Redis database.
 if os.environ.get("CELERY_BROKER_KEYPREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEYPREFIX"]
-# The timer tasks have their own queue, which every worker consumes besides the default one
-# (kombu's Redis transport rotates the queues it polls): a backlog of advances cannot starve the
-# tick. A tick left waiting longer than a second is stale (the next one is on its way): it expires.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = _broker.task_queues()
-CELERY_TASK_ROUTES = {
-    "sagaops.tasks.tick": {"queue": "sagaops.timers"},
-    "sagaops.tasks.reconcile": {"queue": "sagaops.timers"},
-}
-CELERY_BEAT_SCHEDULE = {
-    "sagaops-tick": {"task": "sagaops.tasks.tick", "schedule": timedelta(seconds=1), "options": {"expires": 2}},
-    "sagaops-reconcile": {
-        "task": "sagaops.tasks.reconcile",
-        "schedule": timedelta(seconds=env_setting("SAGAOPS_RECONCILE_SECONDS")),
-    },
-    # Retention: delete finished sagas and the bookkeeping that can no longer matter (sagaops_prune).
-    "sagaops-prune": {
-        "task": "sagaops.tasks.prune",
-        "schedule": timedelta(seconds=env_setting("SAGAOPS_PRUNE_SECONDS")),
-    },
-    # Restart a hold's release whose chain of ticks was lost with a worker.
-    "sagaops-holds-kick": {"task": "sagaops.tasks.kick_holds", "schedule": timedelta(seconds=10)},
-    # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
-    "sagaops-alerts-check": {
-        "task": "sagaops.observability.tasks.check_alerts",
-        "schedule": timedelta(seconds=env_setting("SAGAOPS_ALERT_CHECK_SECONDS")),
-    },
-}
+# Any number of beats may run (one per host): the one holding the leader lease schedules, the
+# others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
+SAGAOPS_BEAT_LEASE_SECONDS = env_setting("SAGAOPS_BEAT_LEASE_SECONDS")
+SAGAOPS_PRUNE_SECONDS = env_setting("SAGAOPS_PRUNE_SECONDS")
+SAGAOPS_ALERT_CHECK_SECONDS = env_setting("SAGAOPS_ALERT_CHECK_SECONDS")
+SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS = env_setting("SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS")
 
 # --- sagaops engine ---
 # Comma-separated fault injection spec, off by default: "payments.charge=error:0.2,orders.notify=hang".
@@ -372,7 +343,6 @@ SPECTACULAR_SETTINGS = {
 # Every process of a host writes its metrics here (prometheus_client multiprocess mode); empty it
 # before starting the processes. The default is set in the environment so Celery children inherit it.
 PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/sagaops-prometheus")
-Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 # When set, GET /metrics needs "Authorization: Bearer <token>". With DJANGO_DEBUG=0 and no token,
 # /metrics answers 401 to everyone (and `check --deploy` warns): it names every saga type and queue.
 SAGAOPS_METRICS_TOKEN = env_setting("SAGAOPS_METRICS_TOKEN")
@@ -394,7 +364,7 @@ SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = env_setting("SAGAOPS_ALERT_WEBHOOK_ALLO
 SAGAOPS_ALERT_CATCH_UP_HOURS = env_setting("SAGAOPS_ALERT_CATCH_UP_HOURS")
 
 # Every line carries the saga id, correlation id, step and attempt when known; LOG_FORMAT=json
-# writes one JSON object per line. Celery uses this configuration too (sagaops/celery.py).
+# writes one JSON object per line. Celery uses this configuration too (project/celery.py).
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
@@ -433,7 +403,3 @@ SAGAOPS_CHOREOGRAPHY_OVERDUE = env_setting("SAGAOPS_CHOREOGRAPHY_OVERDUE")
 SAGAOPS_SUPERVISOR_ACK_TIMEOUT = env_setting("SAGAOPS_SUPERVISOR_ACK_TIMEOUT")
 SAGAOPS_SUPERVISOR_RETRY_DELAY = env_setting("SAGAOPS_SUPERVISOR_RETRY_DELAY")
 SAGAOPS_SUPERVISOR_MAX_ATTEMPTS = env_setting("SAGAOPS_SUPERVISOR_MAX_ATTEMPTS")
-CELERY_BEAT_SCHEDULE["sagaops-choreography-overdue"] = {
-    "task": "sagaops.choreography.tasks.check_overdue",
-    "schedule": timedelta(seconds=env_setting("SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS")),
-}

@@ -10,8 +10,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from sagaops.api.views import SagaopsApiView
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class HealthCheckOutput(serializers.Serializer):
     workers = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class HealthApi(APIView):
+class HealthApi(SagaopsApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
 

@@ -2,6 +2,7 @@
 
     from sagaops.api.public import HasDjangoPermission, StrictCharField, register_error, ...
 
+- views: `SagaopsApiView`, the base class that secures a view whatever the host's DRF defaults;
 - fields: strict serializer fields (no coercion of "1" to 1, decimals as strings);
 - permissions: `HasDjangoPermission`, the sagas a user may read, the check that it may start one;
 - idempotency: the `Idempotency-Key` header, scoped to the caller;
@@ -16,6 +17,7 @@ from sagaops.api.idempotency import scoped_idempotency_key
 from sagaops.api.permissions import HasDjangoPermission, readable_sagas, require_may_start
 from sagaops.api.sagas import IDEMPOTENCY_HEADER
 from sagaops.api.serializers import SagaLinkOutput, saga_link
+from sagaops.api.views import SagaopsApiView
 from sagaops.selectors import saga_status
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "HasDjangoPermission",
     "MoneyField",
     "SagaLinkOutput",
+    "SagaopsApiView",
     "StrictCharField",
     "StrictIntegerField",
     "business_error_response",

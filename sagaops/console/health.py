@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 
 import redis
+from celery import current_app
 from kombu.exceptions import KombuError
 
 from sagaops import mirror
-from sagaops.celery import app as celery_app
 from sagaops.choreography import bus
 from sagaops.conf import conf
 from sagaops.console.heartbeat import Worker, last_run_key, live_workers
@@ -53,7 +53,7 @@ def _workers_check(workers: list[Worker]) -> Check:
         ""
         if workers
         else "No worker has sent a heartbeat: nothing executes steps. Start one: "
-        "celery -A sagaops worker (make run starts one), then check its log.",
+        "celery -A <project> worker (make run starts one), then check its log.",
         rows,
     )
 
@@ -89,7 +89,7 @@ def _versions_check(workers: list[Worker]) -> Check:
 
 def queue_depths(queues: list[str]) -> dict[str, int | None]:
     depths: dict[str, int | None] = {}
-    with celery_app.connection_for_read() as conn:
+    with current_app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1, timeout=1)
         channel = conn.default_channel
         for name in queues:
@@ -102,7 +102,7 @@ def queue_depths(queues: list[str]) -> dict[str, int | None]:
 
 
 def _queues_check(workers: list[Worker]) -> Check:
-    names = sorted({celery_app.conf.task_default_queue, *(q for w in workers for q in w.queues)})
+    names = sorted({current_app.conf.task_default_queue, *(q for w in workers for q in w.queues)})
     try:
         depths = queue_depths(names)
     except (KombuError, OSError) as error:
@@ -140,7 +140,7 @@ def _tick_check(client) -> Check:
         ""
         if ok
         else f"The timer tick has not run for more than {limit:.0f} s: retries, leases and deadlines "
-        "do not fire. Check celery beat is running (celery -A sagaops beat) and a worker consumes its tasks.",
+        "do not fire. Check celery beat is running (celery -A <project> beat) and a worker consumes its tasks.",
     )
 
 

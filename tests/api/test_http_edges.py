@@ -27,7 +27,7 @@ def gunicorn(django_db_setup, django_db_blocker):
         sys.executable,
         "-m",
         "gunicorn",
-        "sagaops.wsgi",
+        "project.wsgi",
         "-c",
         "python:sagaops.observability.gunicorn",
         "--bind",

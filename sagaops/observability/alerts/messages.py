@@ -102,7 +102,7 @@ def threshold_alert(rule, value: float) -> dict:
         "timer_backlog_over": f"The oldest due timer is {value:g} s late (threshold {rule.threshold} s): "
         "are the beat and the workers running?",
         "no_worker": f"No Celery worker has sent a heartbeat for {value:.0f} s: nothing executes saga steps. "
-        "Start a worker (celery -A sagaops worker) and check its log.",
+        "Start a worker (celery -A <project> worker) and check its log.",
         "tick_lag_over": f"The timer tick last ran {value:.0f} s ago: retries, leases and deadlines do not fire. "
         "Check that celery beat is running.",
         "unknown_version": f"{value:g} definition version(s) have active sagas that no live worker has registered: "
