@@ -20,6 +20,7 @@ import urllib.request
 from decimal import Decimal
 
 from django.conf import settings
+from opentelemetry import propagate
 
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
@@ -70,6 +71,8 @@ def _call(method: str, path: str, body: dict | None = None, correlation_id: str 
         headers["Authorization"] = f"Token {settings.SAGAOPS_PARTICIPANTS_TOKEN}"
     if correlation_id:
         headers["X-Correlation-ID"] = correlation_id
+    # The W3C traceparent of the step's span: the participant's spans join the saga's trace.
+    propagate.inject(headers)
     data = json.dumps(body).encode() if body is not None else b""
     request = urllib.request.Request(url, data=data if method == "POST" else None, method=method, headers=headers)
     try:

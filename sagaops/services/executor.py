@@ -28,6 +28,7 @@ from sagaops.definitions import SagaDefinition, Step, StepContext, get_definitio
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
+from sagaops.observability.tracing import step_span
 from sagaops.rules import Change, Event, Move, MoveKind, failure_of
 from sagaops.services.breaker import breaker_record
 from sagaops.services.holds import holds_in_force
@@ -250,7 +251,7 @@ class Executor:
         spec = self.step_def(step)
         attempt = step.attempts
         try:
-            with step_timeout(step.name, spec.timeout):
+            with step_span(self.saga, step, phase="action", attempt=attempt), step_timeout(step.name, spec.timeout):
                 result = to_json(spec.action(self.context(step, attempt=attempt)))
         except Exception as error:
             self.write(self.failed(step, error, attempts=attempt))
@@ -315,7 +316,7 @@ class Executor:
         version = self.saga.version
         try:
             with transaction.atomic():
-                with step_timeout(step.name, spec.timeout):
+                with step_span(self.saga, step, phase="action", attempt=attempt), step_timeout(step.name, spec.timeout):
                     result = to_json(spec.action(self.context(step, attempt=attempt)))
                 self.write(
                     rules.on_step_succeeded(
@@ -348,11 +349,17 @@ class Executor:
         try:
             if spec.kind == "local":
                 with transaction.atomic():  # the undo and its checkpoint commit together
-                    with step_timeout(step.name, spec.timeout):
+                    with (
+                        step_span(self.saga, step, phase="compensation", attempt=attempt),
+                        step_timeout(step.name, spec.timeout),
+                    ):
                         spec.compensation(ctx)
                     self.compensated(step, attempt)
                 return
-            with step_timeout(step.name, spec.timeout):
+            with (
+                step_span(self.saga, step, phase="compensation", attempt=attempt),
+                step_timeout(step.name, spec.timeout),
+            ):
                 spec.compensation(ctx)
         except ConcurrentUpdate:
             raise

@@ -14,6 +14,7 @@ from sagaops.conf import conf
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.observability.tracing import current_carrier, saga_start_span
 from sagaops.rules import Event, EventKind
 from sagaops.services.transitions import after_commit, event_row
 from sagaops.states import SagaStatus
@@ -65,11 +66,29 @@ def _replay(key: str, digest: str) -> Saga | None:
 
 def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str, started_by) -> Saga:
     now = timezone.now()
+    with saga_start_span(definition.name) as span:
+        # The steps' spans, in whichever worker, are children of this one (sagaops.observability.tracing).
+        carrier = current_carrier()
+        context = {"payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))}
+        saga = _create_rows(
+            definition,
+            context | ({"trace": carrier} if carrier else {}),
+            idempotency_key,
+            correlation_id,
+            digest,
+            started_by,
+            now,
+        )
+        span.set_attribute("saga.id", str(saga.pk))
+    return saga
+
+
+def _create_rows(definition, context: dict, idempotency_key, correlation_id: str, digest: str, started_by, now) -> Saga:
     saga = Saga.objects.create(
         type=definition.name,
         definition_version=definition.version,
         status=SagaStatus.PENDING,
-        context={"payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
+        context=context,
         idempotency_key=idempotency_key or None,
         request_hash=digest,
         correlation_id=correlation_id or "",
