@@ -22,7 +22,7 @@ BENCH_ARGS ?=
 # The benchmark empties its own database and Redis databases (mirror db 5, broker db 4): never the dev ones.
 BENCH_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_bench \
 	REDIS_URL=redis://127.0.0.1:6379/5 CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \
-	SAGAOPS_SAGA_MODULES=sagaops.benchmark.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
+	SAGAOPS_SAGA_MODULES=bench.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
 
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
@@ -125,7 +125,7 @@ SCALE_ARGS ?=
 SCALE_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/sagaops_bench_scale \
 	REDIS_URL=redis://127.0.0.1:6379/5 CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \
 	CELERY_BROKER_KEYPREFIX=sagaops-bench-scale: \
-	SAGAOPS_SAGA_MODULES=sagaops.benchmark.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
+	SAGAOPS_SAGA_MODULES=bench.flows DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sagaops-bench-only
 
 bench-scale: install
 	$(SCALE_ENV) $(MANAGE) sagaops_preflight

@@ -12,11 +12,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from inventory import selectors, services
-from sagaops.api.fields import StrictCharField
-from sagaops.api.permissions import HasDjangoPermission
+from inventory.exceptions import InvalidItems, InventoryError
+from sagaops.api.public import HasDjangoPermission, SagaopsApiView, StrictCharField, participant_refusal, register_error
+
+
+def _refusal(error: InventoryError) -> Response:
+    """Malformed input names its field; the participant client rebuilds the exception from the body."""
+    return participant_refusal(error, field="items" if isinstance(error, InvalidItems) else None)
+
+
+register_error(InventoryError, _refusal)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ class ReservationOutput(serializers.Serializer):
     nothing_to_undo = serializers.BooleanField()
 
 
-class ProductPricesApi(APIView):
+class ProductPricesApi(SagaopsApiView):
     class FilterSerializer(serializers.Serializer):
         sku = serializers.ListField(child=serializers.CharField(max_length=64), max_length=500)
 
@@ -48,7 +55,7 @@ class ProductPricesApi(APIView):
         return Response(self.OutputSerializer({"prices": prices}).data)
 
 
-class ReservationReserveApi(APIView):
+class ReservationReserveApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "inventory.add_reservation"
 
@@ -68,7 +75,7 @@ class ReservationReserveApi(APIView):
         return Response(ReservationOutput(result).data)
 
 
-class ReservationReleaseApi(APIView):
+class ReservationReleaseApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "inventory.change_reservation"
 

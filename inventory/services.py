@@ -19,7 +19,7 @@ from inventory.exceptions import (
     UnknownProduct,
 )
 from inventory.models import Product, Reservation, ReservationLine
-from sagaops.faults import inject
+from sagaops.faults import fault_point
 
 
 def _items_normalize(items: Any) -> dict[str, int]:
@@ -74,6 +74,7 @@ def _stock_take(*, reservation: Reservation, wanted: dict[str, int]) -> None:
     )
 
 
+@fault_point("inventory.reserve")
 @transaction.atomic
 def reservation_reserve(*, reference: str, items: list[dict]) -> dict:
     """Take stock for `items` under `reference`. A replay returns the same result and takes nothing.
@@ -81,7 +82,6 @@ def reservation_reserve(*, reference: str, items: list[dict]) -> dict:
     Raises UnknownProduct, OutOfStock, InvalidItems/InvalidQuantity (ValueError), or
     ReservationReleased when the reference was already released (a late reserve after its undo).
     """
-    inject("inventory.reserve")
     wanted = _items_normalize(items)
     reservation, created = Reservation.objects.get_or_create(reference=reference)
     if not created:
@@ -93,6 +93,7 @@ def reservation_reserve(*, reference: str, items: list[dict]) -> dict:
     return _reservation_result(reservation)
 
 
+@fault_point("inventory.release")
 @transaction.atomic
 def reservation_release(*, reference: str) -> dict:
     """Give back the stock held under `reference`. Idempotent.
@@ -100,7 +101,6 @@ def reservation_release(*, reference: str) -> dict:
     A reference never reserved is released as a tombstone ("nothing to undo"), so a reserve
     that arrives later with that reference is refused instead of taking stock.
     """
-    inject("inventory.release")
     reservation, created = Reservation.objects.get_or_create(
         reference=reference, defaults={"status": Reservation.Status.RELEASED}
     )

@@ -5,17 +5,41 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from orders.exceptions import OrderNotFound
+from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
 from orders.selectors import order_get
 from orders.services import CHECKOUT_MODES, MAX_QUANTITY, checkout_saga_type, order_place
-from sagaops.api.fields import StrictCharField, StrictIntegerField
-from sagaops.api.idempotency import scoped_idempotency_key
-from sagaops.api.permissions import readable_sagas, require_may_start
-from sagaops.api.sagas import IDEMPOTENCY_HEADER
-from sagaops.api.serializers import SagaLinkOutput, saga_link
-from sagaops.selectors import saga_status
+from sagaops.api.public import (
+    IDEMPOTENCY_HEADER,
+    SagaLinkOutput,
+    SagaopsApiView,
+    StrictCharField,
+    StrictIntegerField,
+    error_body,
+    readable_sagas,
+    register_error,
+    require_may_start,
+    saga_link,
+    saga_status,
+    scoped_idempotency_key,
+)
+
+
+def _invalid_order(error: InvalidOrder) -> Response:
+    return Response(error_body(str(error), field=error.field), status=400)
+
+
+def _order_not_found(error: OrderNotFound) -> Response:
+    return Response(error_body(str(error)), status=404)
+
+
+def _order_state(error: OrderStateError) -> Response:
+    return Response(error_body(str(error), status=error.status), status=409)
+
+
+register_error(InvalidOrder, _invalid_order)
+register_error(OrderNotFound, _order_not_found)
+register_error(OrderStateError, _order_state)
 
 CORRELATION_HEADER = OpenApiParameter("X-Correlation-ID", str, OpenApiParameter.HEADER)
 
@@ -40,7 +64,7 @@ def _saga_link(request, saga_id) -> dict | None:
     return saga_link(request, saga_id, current.get("status", "pending"))
 
 
-class OrderPlaceApi(APIView):
+class OrderPlaceApi(SagaopsApiView):
     class InputSerializer(serializers.Serializer):
         customer = StrictCharField(max_length=200)
         items = serializers.ListField(child=OrderItemInput(), min_length=1, max_length=200)
@@ -75,7 +99,7 @@ class OrderLineOutput(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(SagaopsApiView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         customer = serializers.CharField()

@@ -7,13 +7,10 @@ Only the public API of sagaops.choreography is used (the bus and the flow regist
 from decimal import Decimal
 
 from orders.exceptions import BUSINESS_ERRORS, OrderStateError
-from orders.models import Order
 from orders.schemas import CheckoutPayload
-from orders.services import CHECKOUT_CHOREOGRAPHED, checkout_payload, order_cancel, order_confirm, order_notify
-from sagaops.choreography.bus import BusEvent, command, handles, publish, report_failure
+from orders.services import CHECKOUT_CHOREOGRAPHED, SERVICE, order_cancel, order_confirm, order_notify
+from sagaops.choreography.bus import BusEvent, command, handles, report_failure
 from sagaops.choreography.flows import Expect, Flow, register_flow
-
-SERVICE = "orders"
 
 checkout = register_flow(
     Flow(
@@ -34,12 +31,6 @@ checkout = register_flow(
         payload_schema=CheckoutPayload,
     )
 )
-
-
-def order_created_publish(*, order: Order, saga_id, correlation_id: str) -> None:
-    """Start the choreographed checkout (sent when the caller's transaction commits)."""
-    payload = {**checkout_payload(order), "saga_id": str(saga_id)}
-    publish("OrderCreated", correlation_id=correlation_id, payload=payload, source=SERVICE)
 
 
 def _report(event: BusEvent, code: str, step: str, error: Exception) -> None:

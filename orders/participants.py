@@ -21,13 +21,13 @@ import urllib.request
 from decimal import Decimal
 
 from django.conf import settings
+from opentelemetry import propagate
 
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.exceptions import InventoryError
 from payments import services as payments_services
 from payments.exceptions import PaymentError
-from sagaops.observability.context import outgoing_headers
 
 
 class ParticipantUnavailable(Exception):
@@ -70,9 +70,10 @@ def _call(method: str, path: str, body: dict | None = None, correlation_id: str 
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if settings.SAGAOPS_PARTICIPANTS_TOKEN:
         headers["Authorization"] = f"Token {settings.SAGAOPS_PARTICIPANTS_TOKEN}"
-    headers.update(outgoing_headers())  # the saga's correlation id and trace context
     if correlation_id:
         headers["X-Correlation-ID"] = correlation_id
+    # The W3C traceparent of the step's span: the participant's spans join the saga's trace.
+    propagate.inject(headers)
     data = json.dumps(body).encode() if body is not None else b""
     request = urllib.request.Request(url, data=data if method == "POST" else None, method=method, headers=headers)
     try:

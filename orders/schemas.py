@@ -7,7 +7,7 @@ field, instead of failing in a worker.
 from rest_framework import serializers
 
 from orders.services import MAX_QUANTITY
-from sagaops.api.fields import MoneyField, StrictCharField, StrictIntegerField
+from sagaops.api.public import MoneyField, StrictCharField, StrictIntegerField
 
 
 class CheckoutItemPayload(serializers.Serializer):

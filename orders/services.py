@@ -18,11 +18,16 @@ from django.utils import timezone
 from orders import participants
 from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
 from orders.models import Order, OrderLine
-from sagaops.faults import inject
+from sagaops.choreography.bus import publish
+from sagaops.exceptions import IdempotencyConflict
+from sagaops.faults import fault_point
+from sagaops.services import saga_start
 
 if TYPE_CHECKING:
     from sagaops.models import Saga
 
+# The name this service publishes and reports under (choreography).
+SERVICE = "orders"
 CHECKOUT_SAGA = "order.checkout"
 # The same checkout run by events (orders/events.py); SAGAOPS_CHECKOUT_MODE or the request chooses.
 CHECKOUT_CHOREOGRAPHED = "order.checkout.choreographed"
@@ -107,6 +112,12 @@ def _order_create(request: _Request, prices: dict[str, Decimal], idempotency_key
     return order
 
 
+def order_created_publish(*, order: Order, saga_id, correlation_id: str) -> None:
+    """Start the choreographed checkout (sent when the caller's transaction commits)."""
+    payload = {**checkout_payload(order), "saga_id": str(saga_id)}
+    publish("OrderCreated", correlation_id=correlation_id, payload=payload, source=SERVICE)
+
+
 def checkout_saga_type(mode: str | None = None) -> str:
     """The checkout saga for `mode` (default settings.SAGAOPS_CHECKOUT_MODE)."""
     mode = mode or settings.SAGAOPS_CHECKOUT_MODE
@@ -118,9 +129,6 @@ def checkout_saga_type(mode: str | None = None) -> str:
 def _order_replay(
     order: Order, request: _Request, idempotency_key: str, correlation_id: str, saga_type: str = CHECKOUT_SAGA
 ) -> tuple[Order, Saga]:
-    from sagaops.exceptions import IdempotencyConflict
-    from sagaops.services import saga_start
-
     original = _Request(
         customer=order.customer,
         lines={line.sku: line.quantity for line in order.lines.order_by("id")},
@@ -146,8 +154,6 @@ def _order_with_saga(
     saga_type: str = CHECKOUT_SAGA,
     started_by=None,
 ) -> tuple[Order, Saga]:
-    from sagaops.services import saga_start
-
     # One transaction: no order without its saga, no saga without its order.
     with transaction.atomic():
         order = _order_create(request, prices, idempotency_key)
@@ -161,12 +167,11 @@ def _order_with_saga(
         order.saga_id = saga.id
         order.save(update_fields=["saga_id", "updated"])
         if saga_type == CHECKOUT_CHOREOGRAPHED:
-            from orders.events import order_created_publish
-
             order_created_publish(order=order, saga_id=saga.id, correlation_id=saga.correlation_id)
     return order, saga
 
 
+@fault_point("orders.create")
 def order_place(
     *,
     customer: str,
@@ -187,7 +192,6 @@ def order_place(
     idempotency key returns the original order and saga; a different request under the same
     key raises sagaops.exceptions.IdempotencyConflict.
     """
-    inject("orders.create")
     request = _request_validate(customer=customer, items=items, coupon=coupon)
     saga_type = checkout_saga_type(mode)
     if idempotency_key:
@@ -229,11 +233,11 @@ def order_cancel(*, order_id: int) -> Order:
     return _order_status_set(order, Order.Status.CANCELLED)
 
 
+@fault_point("orders.confirm")
 @transaction.atomic
 def order_confirm(*, order_id: int, discount: Decimal = Decimal("0"), charged: Decimal | None = None) -> Order:
     """Confirm a pending order (the checkout saga's pivot), recording what the payment took off
     and charged. Idempotent; refuses a cancelled order."""
-    inject("orders.confirm")
     order = _order_lock(order_id)
     if order.status == Order.Status.CONFIRMED:
         return order
@@ -265,6 +269,7 @@ def _confirmation_send(order: Order) -> None:
     )
 
 
+@fault_point("orders.notify")
 @transaction.atomic
 def order_notify(*, order_id: int) -> Order:
     """Mail the customer their confirmation, once: a set notified_at means it was sent.
@@ -272,7 +277,6 @@ def order_notify(*, order_id: int) -> Order:
     The mail goes out while the order row is locked, so two concurrent notifies cannot both
     send. If the commit fails after sending, a retry sends again: at least once, never lost.
     """
-    inject("orders.notify")
     order = _order_lock(order_id)
     if order.notified_at is not None:
         return order

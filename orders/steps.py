@@ -12,7 +12,6 @@ from orders.models import Order
 from orders.selectors import order_get
 from orders.services import order_cancel, order_confirm, order_notify
 from sagaops.definitions import StepContext
-from sagaops.faults import inject
 
 
 def _order_id(ctx: StepContext) -> int:
@@ -60,9 +59,7 @@ def cancel_order(ctx: StepContext) -> dict:
 
 def reserve_stock(ctx: StepContext) -> dict:
     order = ctx.results["create_order"]
-    result = participants.reserve_stock(ctx.idempotency_key, order["items"], ctx.correlation_id)
-    inject("inventory.reserve.reply")  # the reply is slow or lost after inventory did the work
-    return result
+    return participants.reserve_stock(ctx.idempotency_key, order["items"], ctx.correlation_id)
 
 
 def release_stock(ctx: StepContext) -> dict:
@@ -71,11 +68,9 @@ def release_stock(ctx: StepContext) -> dict:
 
 def charge_payment(ctx: StepContext) -> dict:
     order = ctx.results["create_order"]
-    result = participants.charge(
+    return participants.charge(
         ctx.idempotency_key, order["customer"], Decimal(order["total"]), order["coupon"], ctx.correlation_id
     )
-    inject("payments.charge.reply")  # the reply is slow or lost after payments charged
-    return result
 
 
 def refund_payment(ctx: StepContext) -> dict:

@@ -11,11 +11,25 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from payments import services
-from sagaops.api.fields import MoneyField, StrictCharField
-from sagaops.api.permissions import HasDjangoPermission
+from payments.exceptions import InvalidAmount, PaymentError
+from sagaops.api.public import (
+    HasDjangoPermission,
+    MoneyField,
+    SagaopsApiView,
+    StrictCharField,
+    participant_refusal,
+    register_error,
+)
+
+
+def _refusal(error: PaymentError) -> Response:
+    """Malformed input names its field; the participant client rebuilds the exception from the body."""
+    return participant_refusal(error, field="amount" if isinstance(error, InvalidAmount) else None)
+
+
+register_error(PaymentError, _refusal)
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +45,7 @@ class PaymentOutput(serializers.Serializer):
     nothing_to_undo = serializers.BooleanField()
 
 
-class PaymentChargeApi(APIView):
+class PaymentChargeApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "payments.add_payment"
 
@@ -57,7 +71,7 @@ class PaymentChargeApi(APIView):
         return Response(PaymentOutput(result).data)
 
 
-class PaymentRefundApi(APIView):
+class PaymentRefundApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasDjangoPermission]
     required_permission = "payments.change_payment"
 

@@ -18,7 +18,7 @@ from payments.exceptions import (
     UnknownCoupon,
 )
 from payments.models import Account, Coupon, Payment
-from sagaops.faults import inject
+from sagaops.faults import fault_point
 
 CENT = Decimal("0.01")
 
@@ -90,6 +90,7 @@ def _debit(*, payment: Payment, coupon_code: str | None) -> None:
     payment.save(update_fields=["coupon", "discount", "updated"])
 
 
+@fault_point("payments.charge")
 @transaction.atomic
 def payment_charge(*, reference: str, customer: str, amount: Decimal | str, coupon_code: str | None = None) -> dict:
     """Debit `amount` (less the coupon's discount) from the customer's account under `reference`.
@@ -98,7 +99,6 @@ def payment_charge(*, reference: str, customer: str, amount: Decimal | str, coup
     InsufficientFunds, UnknownCoupon, CouponAlreadyUsed, InvalidAmount (ValueError), or
     PaymentRefunded when the reference was already refunded (a late charge after its undo).
     """
-    inject("payments.charge")
     value = _amount_parse(amount)
     payment, created = Payment.objects.get_or_create(
         reference=reference, defaults={"customer": customer, "amount": value}
@@ -112,6 +112,7 @@ def payment_charge(*, reference: str, customer: str, amount: Decimal | str, coup
     return _payment_result(payment)
 
 
+@fault_point("payments.refund")
 @transaction.atomic
 def payment_refund(*, reference: str) -> dict:
     """Credit back the payment made under `reference` and free its coupon. Idempotent.
@@ -119,7 +120,6 @@ def payment_refund(*, reference: str) -> dict:
     A reference never charged is refunded as a tombstone ("nothing to undo"), so a charge that
     arrives later with that reference is refused instead of taking money.
     """
-    inject("payments.refund")
     payment, created = Payment.objects.get_or_create(reference=reference, defaults={"status": Payment.Status.REFUNDED})
     if created:
         return _payment_result(payment)
@@ -137,6 +137,7 @@ def payment_refund(*, reference: str) -> dict:
     return _payment_result(payment)
 
 
+@fault_point("payments.coupon_release")
 @transaction.atomic
 def coupon_release(*, reference: str) -> dict:
     """Free the coupon held under `reference` unless a charged payment still uses it. Idempotent.
@@ -145,7 +146,6 @@ def coupon_release(*, reference: str) -> dict:
     it, so this is the supervisor's safety net ("coupon release" in its rules): a charged
     payment keeps its coupon (refund it to free the coupon).
     """
-    inject("payments.coupon_release")
     charged = Payment.objects.filter(reference=reference, status=Payment.Status.CHARGED).exists()
     released = 0 if charged else Coupon.objects.filter(used_by_reference=reference).update(used_by_reference=None)
     return {

@@ -25,11 +25,6 @@ from sagaops.definitions import registered_types
 from sagaops.models import Saga
 from sagaops.templatetags.sagaops_console import ago
 
-admin.site.site_header = "sagaops console"
-admin.site.site_title = "sagaops"
-admin.site.index_title = "Operations"
-admin.site.site_url = None  # no public site: "View site" would lead nowhere
-
 
 class CappedCountPaginator(Paginator):
     """Counts at most CAP rows (a LIMITed subquery), never the whole table."""

@@ -1,8 +1,9 @@
 from importlib import import_module
 
 from django.apps import AppConfig
-from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
+
+from sagaops.conf import conf
 
 
 class SagaopsConfig(AppConfig):
@@ -16,5 +17,5 @@ class SagaopsConfig(AppConfig):
         # Each app that owns a business flow registers its saga definitions in `sagas.py`.
         autodiscover_modules("sagas")
         # Saga definitions that live outside an installed app (SAGAOPS_SAGA_MODULES).
-        for module in getattr(settings, "SAGAOPS_SAGA_MODULES", []):
+        for module in conf.SAGAOPS_SAGA_MODULES:
             import_module(module)

@@ -16,21 +16,22 @@ import logging
 
 import redis
 from celery.beat import PersistentScheduler
-from django.conf import settings
 from redis.exceptions import LockError
 from redis.lock import Lock
 
+from sagaops import keys
+from sagaops.conf import conf
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-LEASE_KEY = "sagaops:beat:leader"
+LEASE_KEY = keys.BEAT_LEADER_KEY
 
 
 class LeaderLeaseScheduler(PersistentScheduler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lease_seconds = settings.SAGAOPS_BEAT_LEASE_SECONDS
+        self.lease_seconds = conf.SAGAOPS_BEAT_LEASE_SECONDS
         # A standby asks for the lease this often; the leader renews at least this often.
         self.poll_seconds = max(0.2, self.lease_seconds / 4)
         self._lease = Lock(get_redis(), LEASE_KEY, timeout=self.lease_seconds, blocking=False, thread_local=False)

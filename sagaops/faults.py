@@ -9,22 +9,28 @@ A spec is a comma-separated list of `point=kind[:arg]`:
 
 The spec comes from SAGAOPS_FAULTS. With SAGAOPS_FAULTS_FROM_REDIS on, the Redis key
 `sagaops:faults` overrides it at every call, so a running worker can be given faults.
-Participants call `inject("<service>.<operation>")` at the top of each operation.
+A participant marks each operation with `@fault_point("<service>.<operation>")`: the fault
+strikes before it runs, and `<service>.<operation>.reply` after it returned (work done, answer lost).
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.conf import settings
-
+from sagaops import keys
+from sagaops.conf import conf
 from sagaops.exceptions import InjectedFault
+from sagaops.redis import get_redis
 
-REDIS_KEY = "sagaops:faults"
+F = TypeVar("F", bound=Callable[..., Any])
+REDIS_KEY = keys.FAULTS_KEY
 KINDS = {"error", "first", "delay", "hang"}
-COUNTER_KEY = "sagaops:faults:calls"
+COUNTER_KEY = keys.FAULT_CALLS_KEY
 
 
 @dataclass(frozen=True)
@@ -51,19 +57,15 @@ def parse_spec(spec: str) -> dict[str, Fault]:
 
 
 def current_spec() -> str:
-    if getattr(settings, "SAGAOPS_FAULTS_FROM_REDIS", False):
-        from sagaops.redis import get_redis
-
+    if conf.SAGAOPS_FAULTS_FROM_REDIS:
         override = get_redis().get(REDIS_KEY)
         if override is not None:
             return override
-    return settings.SAGAOPS_FAULTS
+    return conf.SAGAOPS_FAULTS
 
 
 def set_redis_spec(spec: str | None) -> None:
     """Give running workers a fault spec (None clears it). Validates first."""
-    from sagaops.redis import get_redis
-
     if spec is None:
         get_redis().delete(REDIS_KEY, COUNTER_KEY)
     else:
@@ -73,18 +75,45 @@ def set_redis_spec(spec: str | None) -> None:
 
 
 def inject(point: str) -> None:
+    """Strike the fault configured for `point`, if any."""
     spec = current_spec()
-    if not spec:
-        return
-    fault = parse_spec(spec).get(point)
+    if spec:
+        _strike(point, parse_spec(spec).get(point))
+
+
+def _strike(point: str, fault: Fault | None) -> None:
     if fault is None:
         return
     if fault.kind == "error" and random.random() < fault.arg:
         raise InjectedFault(f"injected fault at {point}")
     if fault.kind == "first":
-        from sagaops.redis import get_redis
-
         if get_redis().hincrby(COUNTER_KEY, point, 1) <= fault.arg:
             raise InjectedFault(f"injected fault at {point}")
     if fault.kind in {"delay", "hang"}:
         time.sleep(fault.arg)
+
+
+def fault_point(point: str) -> Callable[[F], F]:
+    """Mark a participant's operation as the fault point `point`.
+
+    The fault `point` strikes before the operation runs (nothing done); `point.reply` strikes
+    after it returned (its work done and committed, the answer slow or lost), so a caller's retry
+    must find the work already done. Put it outermost, above `@transaction.atomic`.
+    """
+
+    def decorate(operation: F) -> F:
+        @functools.wraps(operation)
+        def wrapper(*args, **kwargs):
+            spec = current_spec()
+            if not spec:
+                return operation(*args, **kwargs)
+            faults = parse_spec(spec)
+            _strike(point, faults.get(point))
+            result = operation(*args, **kwargs)
+            _strike(f"{point}.reply", faults.get(f"{point}.reply"))
+            return result
+
+        wrapper.fault_point = point
+        return wrapper
+
+    return decorate

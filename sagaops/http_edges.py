@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import json
 
-from django.conf import settings
 from gunicorn.util import write_nonblock
+
+from sagaops.conf import conf
 
 
 class ChunkedBodyApp:
@@ -25,7 +26,7 @@ class ChunkedBodyApp:
     def __call__(self, environ, start_response):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
-            body = environ["wsgi.input"].read(settings.SAGAOPS_API_MAX_BODY_BYTES + 1)
+            body = environ["wsgi.input"].read(conf.SAGAOPS_API_MAX_BODY_BYTES + 1)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)

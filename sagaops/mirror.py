@@ -1,6 +1,6 @@
 """The Redis side of a saga: the status mirror, the event log, the timers and the executor lock.
 
-Every Redis key the engine writes is named here. Keys use a hash tag (`saga:{<id>}`) so one
+The keys come from sagaops.keys. Keys use a hash tag (`saga:{<id>}`) so one
 saga's keys share a Redis Cluster slot; the timers are split into SAGAOPS_TIMER_SHARDS sorted
 sets (`sagaops:timers:{0}` .. `{N-1}`, the shard chosen from the saga id) so that no single
 Cluster node holds, or serves, every timer. Redis holds nothing that cannot be rebuilt from
@@ -18,15 +18,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import redis
-from django.conf import settings
 
+from sagaops.conf import conf
+from sagaops.keys import LEGACY_TIMERS_KEY, SAGA_KEY_PATTERN, lock_key, log_key, saga_id_of, saga_key, timer_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-TIMERS_PREFIX = "sagaops:timers"
-# The single timer ZSET of releases before the shards; `sagaops_rebuild_mirror` deletes it.
-LEGACY_TIMERS_KEY = "sagaops:timers"
 LOG_MAXLEN = 50
 
 # Newer version wins: a late write from an older transition never overwrites a newer one.
@@ -68,32 +66,15 @@ return 0
 
 def timer_shard(saga_id) -> int:
     """The timer shard of a saga: stable across processes (crc32, not Python's salted hash)."""
-    return zlib.crc32(str(saga_id).encode()) % settings.SAGAOPS_TIMER_SHARDS
-
-
-def timer_key(shard: int) -> str:
-    # The braces are a hash tag: each shard is its own Cluster slot, so shards spread over nodes.
-    return f"{TIMERS_PREFIX}:{{{shard}}}"
+    return zlib.crc32(str(saga_id).encode()) % conf.SAGAOPS_TIMER_SHARDS
 
 
 def timer_keys() -> list[str]:
-    return [timer_key(shard) for shard in range(settings.SAGAOPS_TIMER_SHARDS)]
+    return [timer_key(shard) for shard in range(conf.SAGAOPS_TIMER_SHARDS)]
 
 
 def saga_timer_key(saga_id) -> str:
     return timer_key(timer_shard(saga_id))
-
-
-def saga_key(saga_id) -> str:
-    return f"saga:{{{saga_id}}}"
-
-
-def log_key(saga_id) -> str:
-    return f"saga:{{{saga_id}}}:log"
-
-
-def lock_key(saga_id) -> str:
-    return f"lock:saga:{{{saga_id}}}"
 
 
 class _Scripts:
@@ -158,7 +139,7 @@ def publish_many(items: list[tuple], *, repair: bool = False) -> None:
         fields = mirror_fields(saga)
         flat = [item for pair in fields.items() for item in pair]
         encoded = [json.dumps(e, separators=(",", ":"), default=str) for e in events]
-        ttl = settings.SAGAOPS_MIRROR_TTL if finished else 0
+        ttl = conf.SAGAOPS_MIRROR_TTL if finished else 0
         keys = [saga_key(saga.id), log_key(saga.id)]
         args = [saga.version, ttl, "1" if repair else "0", len(fields), *flat, *encoded]
         calls.append((len(pipe), keys, args))
@@ -186,10 +167,10 @@ def read_log(saga_id, count: int = LOG_MAXLEN) -> list[dict]:
 
 def saga_keys_scan(count: int = 1000) -> Iterator[str]:
     """The saga ids that have a mirror hash (SCAN, not KEYS: it never blocks Redis)."""
-    prefix, suffix = "saga:{", "}"
-    for key in _client().scan_iter(match="saga:{*}", count=count, _type="hash"):
-        if key.startswith(prefix) and key.endswith(suffix):
-            yield key[len(prefix) : -len(suffix)]
+    for key in _client().scan_iter(match=SAGA_KEY_PATTERN, count=count, _type="hash"):
+        saga_id = saga_id_of(key)
+        if saga_id is not None:
+            yield saga_id
 
 
 def read_ttls(saga_ids: list) -> list[int]:
@@ -250,7 +231,7 @@ def timers_due_iter(*, limit: int, deadline: float, first_shard: int = 0) -> Ite
 
     Round-robin, not shard by shard: a backlog on one shard does not delay the others' timers.
     """
-    shards = settings.SAGAOPS_TIMER_SHARDS
+    shards = conf.SAGAOPS_TIMER_SHARDS
     pending = [(first_shard + i) % shards for i in range(shards)]
     while pending and time.monotonic() < deadline:
         still_due = []

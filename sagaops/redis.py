@@ -12,9 +12,10 @@ from functools import lru_cache, partial
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from django.conf import settings
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
+
+from sagaops.conf import conf
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
@@ -68,4 +69,4 @@ def _client_for(url: str) -> Client:
 
 
 def get_redis() -> Client:
-    return _client_for(settings.REDIS_URL)
+    return _client_for(conf.redis_url)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, Q
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from sagaops.choreography.models import DeadLetter, OutboxEvent, ProcessedEvent
+from sagaops.conf import conf
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.states import FINISHED_SAGA_STATUSES
 
@@ -75,7 +75,7 @@ def retention_cutoffs(
     """{final status: finished before this time} for the statuses to prune.
 
     older_than applies to every status given; without it each status has its own retention
-    (settings.SAGAOPS_RETENTION), and a status set to "off" is not pruned.
+    (conf.SAGAOPS_RETENTION), and a status set to "off" is not pruned.
     """
     now = now or timezone.now()
     statuses = list(statuses or FINISHED_SAGA_STATUSES)
@@ -85,7 +85,7 @@ def retention_cutoffs(
         raise ValueError(f"only finished sagas can be pruned: {', '.join(unknown)} is not one of {allowed}")
     cutoffs = {}
     for status in statuses:
-        keep = older_than if older_than is not None else parse_duration(settings.SAGAOPS_RETENTION[status])
+        keep = older_than if older_than is not None else parse_duration(conf.SAGAOPS_RETENTION[status])
         if keep is not None:
             cutoffs[status] = now - keep
     return cutoffs
@@ -103,9 +103,9 @@ def retention_prune(
 ) -> PruneReport:
     """Prune finished sagas and the bookkeeping; returns what was (or, dry_run, would be) deleted."""
     now = now or timezone.now()
-    batch = batch or settings.SAGAOPS_PRUNE_BATCH
-    deadline = time.monotonic() + (settings.SAGAOPS_PRUNE_MAX_SECONDS if max_seconds is None else max_seconds)
-    archive_dir = settings.SAGAOPS_PRUNE_ARCHIVE_DIR if archive_dir is None else archive_dir
+    batch = batch or conf.SAGAOPS_PRUNE_BATCH
+    deadline = time.monotonic() + (conf.SAGAOPS_PRUNE_MAX_SECONDS if max_seconds is None else max_seconds)
+    archive_dir = conf.SAGAOPS_PRUNE_ARCHIVE_DIR if archive_dir is None else archive_dir
     report = PruneReport(dry_run=dry_run)
     cutoffs = retention_cutoffs(older_than=older_than, statuses=statuses, now=now)
     if cutoffs:
@@ -199,23 +199,23 @@ def _archive(path: Path, ids: list) -> None:
 
 def _prune_bookkeeping(report: PruneReport, *, now: datetime, batch: int, dry_run: bool, deadline: float) -> None:
     tables = [
-        ("processed events", ProcessedEvent.objects, "processed_at", settings.SAGAOPS_RETENTION_PROCESSED_EVENTS),
+        ("processed events", ProcessedEvent.objects, "processed_at", conf.SAGAOPS_RETENTION_PROCESSED_EVENTS),
         (
             "published outbox events",
             OutboxEvent.objects.filter(published_at__isnull=False),
             "created_at",
-            settings.SAGAOPS_RETENTION_OUTBOX,
+            conf.SAGAOPS_RETENTION_OUTBOX,
         ),
-        ("dead letters", DeadLetter.objects, "dead_at", settings.SAGAOPS_RETENTION_DEAD_LETTERS),
+        ("dead letters", DeadLetter.objects, "dead_at", conf.SAGAOPS_RETENTION_DEAD_LETTERS),
     ]
     for name, rows, column, retention in tables:
         keep = parse_duration(retention)
         if keep is not None:
             old = rows.filter(**{f"{column}__lt": now - keep})
             report.bookkeeping[name] = old.count() if dry_run else _delete_in_batches(old, batch, deadline)
-    keep = parse_duration(settings.SAGAOPS_RETENTION_TOMBSTONES)
+    keep = parse_duration(conf.SAGAOPS_RETENTION_TOMBSTONES)
     if keep is not None:
-        for hook in settings.SAGAOPS_RETENTION_HOOKS:
+        for hook in conf.SAGAOPS_RETENTION_HOOKS:
             report.bookkeeping[hook] = import_string(hook)(older_than=now - keep, batch=batch, dry_run=dry_run)
 
 

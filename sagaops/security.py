@@ -8,9 +8,10 @@ normalised name, so padding or case ("admin ", " Admin") does not start a fresh 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.checks import Tags, Warning, register
 from django.http import HttpRequest, HttpResponse
+
+from sagaops.conf import conf
 
 REFUSAL = "Too many failed logins. Try again in {minutes} minutes."
 
@@ -23,13 +24,13 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str:
 
 
 def lockout_response(request: HttpRequest, original_response, credentials: dict | None) -> HttpResponse:
-    minutes = max(1, settings.SAGAOPS_LOGIN_FAILURE_WINDOW // 60)
+    minutes = max(1, conf.SAGAOPS_LOGIN_FAILURE_WINDOW // 60)
     return HttpResponse(REFUSAL.format(minutes=minutes), status=429, content_type="text/plain")
 
 
 @register(Tags.security, deploy=True)
 def check_metrics_token(app_configs, **kwargs) -> list[Warning]:
-    if settings.SAGAOPS_METRICS_TOKEN:
+    if conf.SAGAOPS_METRICS_TOKEN:
         return []
     return [
         Warning(

@@ -6,10 +6,10 @@ import logging
 from datetime import datetime
 
 import redis
-from django.conf import settings
 from django.utils import timezone
 
 from sagaops import mirror, rules
+from sagaops.conf import conf
 from sagaops.definitions import find_definition, get_definition, registered_types
 from sagaops.models import Saga, SagaStep
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, SagaStatus
@@ -48,7 +48,7 @@ def _fresh(cached: dict[str, str]) -> bool:
         written = datetime.fromisoformat(cached.get("updated_at", ""))
     except ValueError:
         return False
-    return (timezone.now() - written).total_seconds() < settings.SAGAOPS_MIRROR_TRUST_SECONDS
+    return (timezone.now() - written).total_seconds() < conf.SAGAOPS_MIRROR_TRUST_SECONDS
 
 
 def saga_results(*, steps: list[SagaStep]) -> dict:

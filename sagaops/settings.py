@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from sagaops.broker import broker_options
+from sagaops.conf import DEFAULTS, env_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,8 +51,8 @@ X_FRAME_OPTIONS = "DENY"
 # Console login throttling (django-axes): after this many failed logins for one username from one
 # address within the window, that pair is refused until the window has passed. The username is
 # normalised (sagaops.security.login_username), so " admin" and "Admin " count as "admin".
-SAGAOPS_LOGIN_FAILURE_LIMIT = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_LIMIT", "5"))
-SAGAOPS_LOGIN_FAILURE_WINDOW = int(os.environ.get("SAGAOPS_LOGIN_FAILURE_WINDOW", "900"))
+SAGAOPS_LOGIN_FAILURE_LIMIT = env_setting("SAGAOPS_LOGIN_FAILURE_LIMIT")
+SAGAOPS_LOGIN_FAILURE_WINDOW = env_setting("SAGAOPS_LOGIN_FAILURE_WINDOW")
 AXES_FAILURE_LIMIT = SAGAOPS_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=SAGAOPS_LOGIN_FAILURE_WINDOW)
 # The pair, not the address alone: operators behind one proxy do not lock each other out, and a
@@ -82,6 +83,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
+    # This repository's wiring (its Celery app, the admin site's titles, the 403 page), then sagaops
+    # before django.contrib.admin: the console's admin templates (sagaops/templates/admin/) win.
+    "project",
+    "sagaops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -94,12 +99,13 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "sagaops",
     "sagaops.observability",
     "orders",
     "payments",
     "inventory",
     "sagaops.choreography",
+    # The benchmark and soak commands (bench/): this repository's, not the product's.
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -117,13 +123,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "sagaops.urls"
-WSGI_APPLICATION = "sagaops.wsgi.application"
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -178,17 +184,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 
-# --- Celery (reliability settings from the design: late acks, one task at a time) ---
+# --- Celery: sagaops.celery.configure(app) (project/celery.py) installs the engine's reliability
+# settings (late acks, reject on worker lost, prefetch 1), its queues, routes and beat schedule.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
 # Redis or RabbitMQ (sagaops/broker.py has what differs and why). The visibility timeout (Redis)
 # must exceed the longest step timeout, or a running step's task is redelivered under it; the
 # heartbeat (RabbitMQ) is how soon the broker gives a lost host's task to another worker.
@@ -201,115 +199,86 @@ CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
 CELERY_TASK_DEFAULT_QUEUE_TYPE = _broker.queue_type
 CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _broker.exchange_type
 CELERY_BROKER_HEARTBEAT = _broker.heartbeat
-# Any number of beats may run (one per host): the one holding the leader lease schedules, the
-# others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
-CELERY_BEAT_SCHEDULER = "sagaops.beat.LeaderLeaseScheduler"
-SAGAOPS_BEAT_LEASE_SECONDS = float(os.environ.get("SAGAOPS_BEAT_LEASE_SECONDS", "5"))
+# Both queues declared as the broker wants them (quorum queues on RabbitMQ).
+CELERY_TASK_QUEUES = _broker.task_queues()
 # A prefix on every broker key (Redis broker), for a run that shares its Redis database.
 if os.environ.get("CELERY_BROKER_KEYPREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEYPREFIX"]
-# The timer tasks have their own queue, which every worker consumes besides the default one
-# (kombu's Redis transport rotates the queues it polls): a backlog of advances cannot starve the
-# tick. A tick left waiting longer than a second is stale (the next one is on its way): it expires.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = _broker.task_queues()
-CELERY_TASK_ROUTES = {
-    "sagaops.tasks.tick": {"queue": "sagaops.timers"},
-    "sagaops.tasks.reconcile": {"queue": "sagaops.timers"},
-}
-CELERY_BEAT_SCHEDULE = {
-    "sagaops-tick": {"task": "sagaops.tasks.tick", "schedule": timedelta(seconds=1), "options": {"expires": 2}},
-    "sagaops-reconcile": {
-        "task": "sagaops.tasks.reconcile",
-        "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))),
-    },
-    # Retention: delete finished sagas and the bookkeeping that can no longer matter (sagaops_prune).
-    "sagaops-prune": {
-        "task": "sagaops.tasks.prune",
-        "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_PRUNE_SECONDS", "3600"))),
-    },
-    # Restart a hold's release whose chain of ticks was lost with a worker.
-    "sagaops-holds-kick": {"task": "sagaops.tasks.kick_holds", "schedule": timedelta(seconds=10)},
-    # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
-    "sagaops-alerts-check": {
-        "task": "sagaops.observability.tasks.check_alerts",
-        "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_ALERT_CHECK_SECONDS", "30"))),
-    },
-}
+# Any number of beats may run (one per host): the one holding the leader lease schedules, the
+# others take over within SAGAOPS_BEAT_LEASE_SECONDS when it dies (sagaops/beat.py).
+SAGAOPS_BEAT_LEASE_SECONDS = env_setting("SAGAOPS_BEAT_LEASE_SECONDS")
+SAGAOPS_PRUNE_SECONDS = env_setting("SAGAOPS_PRUNE_SECONDS")
+SAGAOPS_ALERT_CHECK_SECONDS = env_setting("SAGAOPS_ALERT_CHECK_SECONDS")
+SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS = env_setting("SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS")
 
 # --- sagaops engine ---
 # Comma-separated fault injection spec, off by default: "payments.charge=error:0.2,orders.notify=hang".
-SAGAOPS_FAULTS = os.environ.get("SAGAOPS_FAULTS", "")
+SAGAOPS_FAULTS = env_setting("SAGAOPS_FAULTS")
 # Let running workers take a fault spec from Redis (`sagaops_demo --faults`); on when debugging.
-SAGAOPS_FAULTS_FROM_REDIS = env_bool("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
+SAGAOPS_FAULTS_FROM_REDIS = env_setting("SAGAOPS_FAULTS_FROM_REDIS", DEBUG)
 # If a new saga's first advance task is lost (broker down or flushed), its timer starts it
 # after this many seconds; a duplicate advance is harmless, so keep it short.
-SAGAOPS_START_GRACE = float(os.environ.get("SAGAOPS_START_GRACE", "15"))
+SAGAOPS_START_GRACE = env_setting("SAGAOPS_START_GRACE")
 # How long an executor's Redis lock on a saga lives (seconds). A worker killed mid-run leaves its
 # lock behind: the saga's next executor waits this long before it can take over.
-SAGAOPS_LOCK_TTL = float(os.environ.get("SAGAOPS_LOCK_TTL", "15"))
+SAGAOPS_LOCK_TTL = env_setting("SAGAOPS_LOCK_TTL")
 # How long a finished saga's Redis mirror is kept (seconds).
-SAGAOPS_MIRROR_TTL = int(os.environ.get("SAGAOPS_MIRROR_TTL", "86400"))
+SAGAOPS_MIRROR_TTL = env_setting("SAGAOPS_MIRROR_TTL")
 # How often the reconcile pass runs (seconds): it re-arms the timers due within two periods and
 # heals the mirror of sagas changed within two periods.
-SAGAOPS_RECONCILE_SECONDS = int(os.environ.get("SAGAOPS_RECONCILE_SECONDS", "30"))
+SAGAOPS_RECONCILE_SECONDS = env_setting("SAGAOPS_RECONCILE_SECONDS")
 # The heal looks for recently finished sagas among those created within this many seconds (its
 # cost is proportional to the sagas created in that window); above the checkout's 10 minutes.
-SAGAOPS_MIRROR_HEAL_CREATED_WITHIN = int(os.environ.get("SAGAOPS_MIRROR_HEAL_CREATED_WITHIN", "900"))
+SAGAOPS_MIRROR_HEAL_CREATED_WITHIN = env_setting("SAGAOPS_MIRROR_HEAL_CREATED_WITHIN")
 # A status read trusts an unfinished mirror hash written within this many seconds; an older one
 # is checked against the database's version.
-SAGAOPS_MIRROR_TRUST_SECONDS = float(os.environ.get("SAGAOPS_MIRROR_TRUST_SECONDS", "5"))
+SAGAOPS_MIRROR_TRUST_SECONDS = env_setting("SAGAOPS_MIRROR_TRUST_SECONDS")
 # Timers: sorted sets sagaops:timers:{0}..{N-1}. Changing N strands armed timers in the old shards
 # until the reconcile pass re-arms them (or run `sagaops_rebuild_mirror`).
-SAGAOPS_TIMER_SHARDS = int(os.environ.get("SAGAOPS_TIMER_SHARDS", "16"))
+SAGAOPS_TIMER_SHARDS = env_setting("SAGAOPS_TIMER_SHARDS")
 # A tick pops due timers in batches of SAGAOPS_TICK_BATCH until none is due or SAGAOPS_TICK_BUDGET
 # seconds have passed; ticks overlap when a backlog outlasts the beat's one-second period.
-SAGAOPS_TICK_BATCH = int(os.environ.get("SAGAOPS_TICK_BATCH", "500"))
-SAGAOPS_TICK_BUDGET = float(os.environ.get("SAGAOPS_TICK_BUDGET", "5"))
+SAGAOPS_TICK_BATCH = env_setting("SAGAOPS_TICK_BATCH")
+SAGAOPS_TICK_BUDGET = env_setting("SAGAOPS_TICK_BUDGET")
 # Retention (sagaops_prune and its beat entry): how long finished sagas are kept, by final status,
 # as a duration ("30d", "12h", "45m", "600s") or "off" to keep them forever.
 SAGAOPS_RETENTION = {
-    "completed": os.environ.get("SAGAOPS_RETENTION_COMPLETED", "30d"),
-    "compensated": os.environ.get("SAGAOPS_RETENTION_COMPENSATED", "90d"),
-    "resolved": os.environ.get("SAGAOPS_RETENTION_RESOLVED", "90d"),
+    status: os.environ.get(f"SAGAOPS_RETENTION_{status.upper()}", keep)
+    for status, keep in DEFAULTS["SAGAOPS_RETENTION"].items()
 }
 # The bookkeeping around them: consumer dedupe rows, published outbox rows, dead letters, and the
 # participants' tombstones (a refund or release that arrived before its forward call).
-SAGAOPS_RETENTION_PROCESSED_EVENTS = os.environ.get("SAGAOPS_RETENTION_PROCESSED_EVENTS", "7d")
-SAGAOPS_RETENTION_OUTBOX = os.environ.get("SAGAOPS_RETENTION_OUTBOX", "7d")
-SAGAOPS_RETENTION_DEAD_LETTERS = os.environ.get("SAGAOPS_RETENTION_DEAD_LETTERS", "90d")
-SAGAOPS_RETENTION_TOMBSTONES = os.environ.get("SAGAOPS_RETENTION_TOMBSTONES", "30d")
+SAGAOPS_RETENTION_PROCESSED_EVENTS = env_setting("SAGAOPS_RETENTION_PROCESSED_EVENTS")
+SAGAOPS_RETENTION_OUTBOX = env_setting("SAGAOPS_RETENTION_OUTBOX")
+SAGAOPS_RETENTION_DEAD_LETTERS = env_setting("SAGAOPS_RETENTION_DEAD_LETTERS")
+SAGAOPS_RETENTION_TOMBSTONES = env_setting("SAGAOPS_RETENTION_TOMBSTONES")
 # Rows deleted per transaction, and the time budget of one scheduled run (seconds).
-SAGAOPS_PRUNE_BATCH = int(os.environ.get("SAGAOPS_PRUNE_BATCH", "1000"))
-SAGAOPS_PRUNE_MAX_SECONDS = float(os.environ.get("SAGAOPS_PRUNE_MAX_SECONDS", "600"))
+SAGAOPS_PRUNE_BATCH = env_setting("SAGAOPS_PRUNE_BATCH")
+SAGAOPS_PRUNE_MAX_SECONDS = env_setting("SAGAOPS_PRUNE_MAX_SECONDS")
 # A directory: pruned sagas are appended there as JSON lines (sagas-YYYY-MM-DD.jsonl) before they
 # are deleted. Empty: no archive.
-SAGAOPS_PRUNE_ARCHIVE_DIR = os.environ.get("SAGAOPS_PRUNE_ARCHIVE_DIR", "")
+SAGAOPS_PRUNE_ARCHIVE_DIR = env_setting("SAGAOPS_PRUNE_ARCHIVE_DIR")
 # The participants' own retention: callables (dotted paths) given the cutoff, the batch size and
 # dry_run, returning how many rows they deleted (or would). The engine never imports a domain app.
-SAGAOPS_RETENTION_HOOKS = [
-    h.strip()
-    for h in os.environ.get(
-        "SAGAOPS_RETENTION_HOOKS", "inventory.retention.tombstones_prune,payments.retention.tombstones_prune"
-    ).split(",")
-    if h.strip()
-]
+SAGAOPS_RETENTION_HOOKS = env_setting(
+    "SAGAOPS_RETENTION_HOOKS", ["inventory.retention.tombstones_prune", "payments.retention.tombstones_prune"]
+)
 # Size caps: a step's traceback keeps its last N characters, a timeline event's detail N bytes of JSON.
-SAGAOPS_TRACEBACK_MAX = int(os.environ.get("SAGAOPS_TRACEBACK_MAX", "4000"))
-SAGAOPS_EVENT_DETAIL_MAX = int(os.environ.get("SAGAOPS_EVENT_DETAIL_MAX", "2000"))
+SAGAOPS_TRACEBACK_MAX = env_setting("SAGAOPS_TRACEBACK_MAX")
+SAGAOPS_EVENT_DETAIL_MAX = env_setting("SAGAOPS_EVENT_DETAIL_MAX")
 # A running/compensating saga with no progress for longer than this is shown as stuck (seconds).
-SAGAOPS_STUCK_AFTER = int(os.environ.get("SAGAOPS_STUCK_AFTER", "300"))
+SAGAOPS_STUCK_AFTER = env_setting("SAGAOPS_STUCK_AFTER")
 # The console's system health: workers write a heartbeat this often (s); red past these limits (s).
-SAGAOPS_WORKER_HEARTBEAT = float(os.environ.get("SAGAOPS_WORKER_HEARTBEAT", "10"))
-SAGAOPS_HEALTH_TICK_LAG = float(os.environ.get("SAGAOPS_HEALTH_TICK_LAG", "10"))
-SAGAOPS_HEALTH_RECONCILE_AGE = float(os.environ.get("SAGAOPS_HEALTH_RECONCILE_AGE", "120"))
-SAGAOPS_HEALTH_QUEUE_DEPTH = int(os.environ.get("SAGAOPS_HEALTH_QUEUE_DEPTH", "1000"))
-SAGAOPS_HEALTH_STREAM_LAG = int(os.environ.get("SAGAOPS_HEALTH_STREAM_LAG", "1000"))
+SAGAOPS_WORKER_HEARTBEAT = env_setting("SAGAOPS_WORKER_HEARTBEAT")
+SAGAOPS_HEALTH_TICK_LAG = env_setting("SAGAOPS_HEALTH_TICK_LAG")
+SAGAOPS_HEALTH_RECONCILE_AGE = env_setting("SAGAOPS_HEALTH_RECONCILE_AGE")
+SAGAOPS_HEALTH_QUEUE_DEPTH = env_setting("SAGAOPS_HEALTH_QUEUE_DEPTH")
+SAGAOPS_HEALTH_STREAM_LAG = env_setting("SAGAOPS_HEALTH_STREAM_LAG")
 # Base URL of the inventory and payments services; empty means call them in-process.
 SAGAOPS_PARTICIPANTS_URL = os.environ.get("SAGAOPS_PARTICIPANTS_URL", "")
 # Extra modules that register saga definitions, besides each app's sagas.py (comma-separated),
-# e.g. "sagaops.benchmark.flows" for the benchmark's worker.
-SAGAOPS_SAGA_MODULES = [m.strip() for m in os.environ.get("SAGAOPS_SAGA_MODULES", "").split(",") if m.strip()]
+# e.g. "bench.flows" for the benchmark's worker.
+SAGAOPS_SAGA_MODULES = env_setting("SAGAOPS_SAGA_MODULES")
 
 # Service accounts authenticate with a token (`manage.py sagaops_service`), operators with their
 # own token (`manage.py sagaops_token`) or their console session.
@@ -343,7 +312,7 @@ REST_KNOX = {
     "TOKEN_PREFIX": "sgo_",
 }
 # Largest API request body accepted (bytes); a bigger one gets 413.
-SAGAOPS_API_MAX_BODY_BYTES = int(os.environ.get("SAGAOPS_API_MAX_BODY_BYTES", str(256 * 1024)))
+SAGAOPS_API_MAX_BODY_BYTES = env_setting("SAGAOPS_API_MAX_BODY_BYTES")
 # The token the checkout saga sends to the participants when it calls them over HTTP.
 SAGAOPS_PARTICIPANTS_TOKEN = os.environ.get("SAGAOPS_PARTICIPANTS_TOKEN", "")
 SAGAOPS_PARTICIPANTS_TIMEOUT = float(os.environ.get("SAGAOPS_PARTICIPANTS_TIMEOUT", "5"))
@@ -374,34 +343,31 @@ SPECTACULAR_SETTINGS = {
 # Every process of a host writes its metrics here (prometheus_client multiprocess mode); empty it
 # before starting the processes. The default is set in the environment so Celery children inherit it.
 PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/sagaops-prometheus")
-Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 # When set, GET /metrics needs "Authorization: Bearer <token>". With DJANGO_DEBUG=0 and no token,
 # /metrics answers 401 to everyone (and `check --deploy` warns): it names every saga type and queue.
-SAGAOPS_METRICS_TOKEN = os.environ.get("SAGAOPS_METRICS_TOKEN", "")
+SAGAOPS_METRICS_TOKEN = env_setting("SAGAOPS_METRICS_TOKEN")
 # OpenTelemetry: "otlp" or "console" installs the SDK's TracerProvider with that exporter (docs/OBSERVABILITY.md).
-SAGAOPS_TRACE_EXPORTER = os.environ.get("SAGAOPS_TRACE_EXPORTER", "")
-SAGAOPS_SERVICE_NAME = os.environ.get("SAGAOPS_SERVICE_NAME", "sagaops")
+SAGAOPS_TRACE_EXPORTER = env_setting("SAGAOPS_TRACE_EXPORTER")
+SAGAOPS_SERVICE_NAME = env_setting("SAGAOPS_SERVICE_NAME")
 # Redis streams whose consumer groups /metrics reports (pending, lag), comma-separated.
-SAGAOPS_METRICS_STREAMS = [s for s in os.environ.get("SAGAOPS_METRICS_STREAMS", "").split(",") if s]
+SAGAOPS_METRICS_STREAMS = env_setting("SAGAOPS_METRICS_STREAMS")
 # Where alerts link to: {SAGAOPS_CONSOLE_URL}/admin/sagaops/saga/<id>/change/
-SAGAOPS_CONSOLE_URL = os.environ.get("SAGAOPS_CONSOLE_URL", "http://127.0.0.1:8000")
+SAGAOPS_CONSOLE_URL = env_setting("SAGAOPS_CONSOLE_URL")
 # More than this many alerts per rule and channel within the window are sent as one digest.
-SAGAOPS_ALERT_RATE_LIMIT = int(os.environ.get("SAGAOPS_ALERT_RATE_LIMIT", "10"))
-SAGAOPS_ALERT_RATE_WINDOW = int(os.environ.get("SAGAOPS_ALERT_RATE_WINDOW", "300"))
+SAGAOPS_ALERT_RATE_LIMIT = env_setting("SAGAOPS_ALERT_RATE_LIMIT")
+SAGAOPS_ALERT_RATE_WINDOW = env_setting("SAGAOPS_ALERT_RATE_WINDOW")
 # Delivery tries per alert (email or webhook), waiting DELAY, 2*DELAY, 4*DELAY... seconds between them.
-SAGAOPS_ALERT_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_ALERT_MAX_ATTEMPTS", "5"))
-SAGAOPS_ALERT_RETRY_DELAY = float(os.environ.get("SAGAOPS_ALERT_RETRY_DELAY", "5"))
-SAGAOPS_ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("SAGAOPS_ALERT_WEBHOOK_TIMEOUT", "5"))
+SAGAOPS_ALERT_MAX_ATTEMPTS = env_setting("SAGAOPS_ALERT_MAX_ATTEMPTS")
+SAGAOPS_ALERT_RETRY_DELAY = env_setting("SAGAOPS_ALERT_RETRY_DELAY")
+SAGAOPS_ALERT_WEBHOOK_TIMEOUT = env_setting("SAGAOPS_ALERT_WEBHOOK_TIMEOUT")
 # Private networks alert webhooks may reach anyway (comma-separated CIDRs, e.g. "10.20.0.0/16");
 # by default a webhook to a loopback, link-local or private address is refused.
-SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = [
-    n.strip() for n in os.environ.get("SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
-]
+SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS = env_setting("SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS")
 # The periodic check alerts sagas that became stuck within this many hours but were never alerted.
-SAGAOPS_ALERT_CATCH_UP_HOURS = int(os.environ.get("SAGAOPS_ALERT_CATCH_UP_HOURS", "24"))
+SAGAOPS_ALERT_CATCH_UP_HOURS = env_setting("SAGAOPS_ALERT_CATCH_UP_HOURS")
 
 # Every line carries the saga id, correlation id, step and attempt when known; LOG_FORMAT=json
-# writes one JSON object per line. Celery uses this configuration too (sagaops/celery.py).
+# writes one JSON object per line. Celery uses this configuration too (project/celery.py).
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
@@ -427,20 +393,16 @@ LOGGING = {
 # POST /api/orders/ may choose per order with "mode".
 SAGAOPS_CHECKOUT_MODE = os.environ.get("SAGAOPS_CHECKOUT_MODE", "orchestrated")
 # Every stream name starts with this, e.g. "sagaops:stream:events".
-SAGAOPS_STREAM_PREFIX = os.environ.get("SAGAOPS_STREAM_PREFIX", "sagaops:stream:")
-SAGAOPS_STREAM_MAXLEN = int(os.environ.get("SAGAOPS_STREAM_MAXLEN", "100000"))
+SAGAOPS_STREAM_PREFIX = env_setting("SAGAOPS_STREAM_PREFIX")
+SAGAOPS_STREAM_MAXLEN = env_setting("SAGAOPS_STREAM_MAXLEN")
 # A pending entry idle this long (ms) is claimed by another consumer (XAUTOCLAIM); after this many
 # deliveries it goes to the dead-letter stream.
-SAGAOPS_STREAM_CLAIM_IDLE_MS = int(os.environ.get("SAGAOPS_STREAM_CLAIM_IDLE_MS", "30000"))
-SAGAOPS_STREAM_MAX_DELIVERIES = int(os.environ.get("SAGAOPS_STREAM_MAX_DELIVERIES", "5"))
+SAGAOPS_STREAM_CLAIM_IDLE_MS = env_setting("SAGAOPS_STREAM_CLAIM_IDLE_MS")
+SAGAOPS_STREAM_MAX_DELIVERIES = env_setting("SAGAOPS_STREAM_MAX_DELIVERIES")
 # A choreographed saga with no event for this long (seconds) is marked stuck with what it waits for.
-SAGAOPS_CHOREOGRAPHY_OVERDUE = int(os.environ.get("SAGAOPS_CHOREOGRAPHY_OVERDUE", "120"))
+SAGAOPS_CHOREOGRAPHY_OVERDUE = env_setting("SAGAOPS_CHOREOGRAPHY_OVERDUE")
 # The supervisor re-requests an unacknowledged compensation after ACK_TIMEOUT seconds, or RETRY_DELAY
 # seconds after a refusal, and gives up (saga stuck) after MAX_ATTEMPTS requests.
-SAGAOPS_SUPERVISOR_ACK_TIMEOUT = float(os.environ.get("SAGAOPS_SUPERVISOR_ACK_TIMEOUT", "30"))
-SAGAOPS_SUPERVISOR_RETRY_DELAY = float(os.environ.get("SAGAOPS_SUPERVISOR_RETRY_DELAY", "2"))
-SAGAOPS_SUPERVISOR_MAX_ATTEMPTS = int(os.environ.get("SAGAOPS_SUPERVISOR_MAX_ATTEMPTS", "3"))
-CELERY_BEAT_SCHEDULE["sagaops-choreography-overdue"] = {
-    "task": "sagaops.choreography.tasks.check_overdue",
-    "schedule": timedelta(seconds=int(os.environ.get("SAGAOPS_CHOREOGRAPHY_CHECK_SECONDS", "15"))),
-}
+SAGAOPS_SUPERVISOR_ACK_TIMEOUT = env_setting("SAGAOPS_SUPERVISOR_ACK_TIMEOUT")
+SAGAOPS_SUPERVISOR_RETRY_DELAY = env_setting("SAGAOPS_SUPERVISOR_RETRY_DELAY")
+SAGAOPS_SUPERVISOR_MAX_ATTEMPTS = env_setting("SAGAOPS_SUPERVISOR_MAX_ATTEMPTS")

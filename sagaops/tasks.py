@@ -1,9 +1,10 @@
 """Celery entry points: ids in, call a service, nothing else."""
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from sagaops import dispatch
+from sagaops.conf import conf
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
@@ -18,7 +19,7 @@ TIMERS_QUEUE = "sagaops.timers"
 
 # A lost database connection mid-step rolls the step back; try again shortly on a fresh one.
 @shared_task(
-    name="sagaops.tasks.advance",
+    name=dispatch.ADVANCE,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
     retry_backoff_max=10,
@@ -35,32 +36,32 @@ def advances_enqueue(saga_ids: list[str]) -> None:
             advance.apply_async((saga_id,), producer=producer)
 
 
-@shared_task(name="sagaops.tasks.tick")
+@shared_task(name=dispatch.TICK)
 def tick() -> int:
     return timers_drain(enqueue=advances_enqueue, on_backlog=_tick_helper)
 
 
 def _tick_helper() -> None:
     """A backlog: one more tick drains beside this one, on the next free worker process."""
-    tick.apply_async(expires=settings.SAGAOPS_TICK_BUDGET)
+    tick.apply_async(expires=conf.SAGAOPS_TICK_BUDGET)
 
 
-@shared_task(name="sagaops.tasks.reconcile")
+@shared_task(name=dispatch.RECONCILE)
 def reconcile() -> int:
     healed = mirrors_heal()
     return timers_reconcile() + healed
 
 
-@shared_task(name="sagaops.tasks.prune")
+@shared_task(name=dispatch.PRUNE)
 def prune() -> int:
     return retention_prune().total
 
 
-@shared_task(name="sagaops.tasks.release_hold", autoretry_for=(OperationalError, InterfaceError), max_retries=8)
+@shared_task(name=dispatch.RELEASE_HOLD, autoretry_for=(OperationalError, InterfaceError), max_retries=8)
 def release_hold(hold_id: int, tick: int) -> bool:
     return hold_release_tick(hold_id=hold_id, tick=tick)
 
 
-@shared_task(name="sagaops.tasks.kick_holds")
+@shared_task(name=dispatch.KICK_HOLDS)
 def kick_holds() -> int:
     return holds_kick()

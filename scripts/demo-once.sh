@@ -18,7 +18,7 @@ url=${SAGAOPS_URL:-http://127.0.0.1:8000}
 up=0
 deadline=$((SECONDS + wait_for))
 while ((SECONDS < deadline)); do
-    if celery -A sagaops inspect ping --timeout 2 >/dev/null 2>&1; then
+    if celery -A project inspect ping --timeout 2 >/dev/null 2>&1; then
         up=1
         break
     fi

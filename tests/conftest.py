@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from sagaops.processes import CeleryProcess
+from bench.processes import CeleryProcess
 from sagaops.redis import get_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +32,8 @@ def workers_quiet_before_flush(request):
         return
     request.getfixturevalue("_django_db_helper")  # torn down (flushed) after this fixture
     yield
+    from project.celery import app
     from sagaops import mirror
-    from sagaops.celery import app
 
     redis = get_redis()
     app.control.purge()
@@ -75,7 +75,7 @@ def start_worker(name: str, *, beat: bool = True, concurrency: int = 2, **env: s
 @contextmanager
 def other_workers_paused():
     """For tests that start workers of their own: those must be the only ones consuming."""
-    from sagaops.celery import app
+    from project.celery import app
 
     others = [name for reply in (app.control.ping(timeout=0.5) or []) for name in reply]
     if others:
@@ -90,7 +90,7 @@ def other_workers_paused():
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker (with embedded beat) on the real broker and the test database."""
-    from sagaops.celery import app
+    from project.celery import app
 
     app.control.purge()
     worker = start_worker("suite", SAGAOPS_CHECKOUT_STEP_TIMEOUT="3")

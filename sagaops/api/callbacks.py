@@ -13,11 +13,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops.api.permissions import require_may_call_back, saga_not_found
 from sagaops.api.selectors import saga_document_from_db
 from sagaops.api.serializers import SagaDetailOutput
+from sagaops.api.views import SagaopsApiView
 from sagaops.models import Saga
 from sagaops.services import step_complete, step_fail
 
@@ -53,7 +53,7 @@ def _actor(request) -> str:
     return request.user.get_username()
 
 
-class StepCompleteApi(APIView):
+class StepCompleteApi(SagaopsApiView):
     class InputSerializer(serializers.Serializer):
         result = serializers.JSONField(allow_null=True)
         attempt = ATTEMPT
@@ -67,7 +67,7 @@ class StepCompleteApi(APIView):
         return _answer(saga_id, outcome)
 
 
-class StepFailApi(APIView):
+class StepFailApi(SagaopsApiView):
     class InputSerializer(serializers.Serializer):
         error = serializers.CharField(max_length=2000)
         retryable = serializers.BooleanField(default=True)

@@ -1,12 +1,14 @@
 """Every API error is JSON: `{"error": "...", "field": ...}` or DRF's field dict, never HTML.
 
-The engine's and the domain's exceptions map to status codes here, so views call services and
-let refusals propagate.
+The engine's exceptions map to status codes here; a domain app maps its own with
+`register_error(ExceptionType, to_response)` (sagaops.api.public), so views call services and let
+refusals propagate.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
@@ -16,9 +18,6 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inventory.exceptions import InventoryError
-from orders.exceptions import InvalidOrder, OrderNotFound, OrderStateError
-from payments.exceptions import PaymentError
 from sagaops.exceptions import (
     ActionRefused,
     IdempotencyConflict,
@@ -44,38 +43,52 @@ def error_code(error: BaseException) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-# The request field a participant's malformed-input refusal is about.
-REFUSED_FIELDS = {"invalid_amount": "amount", "invalid_items": "items", "invalid_quantity": "items"}
-
-
-def business_error_response(error: Exception, status_code: int) -> Response:
+def business_error_response(error: Exception, status_code: int, *, field: str | None = None) -> Response:
     """A participant's refusal, with enough to rebuild the same exception on the caller's side."""
     args = [a if isinstance(a, str | int | float | bool | type(None)) else str(a) for a in error.args]
-    code = error_code(error)
-    field = {"field": REFUSED_FIELDS[code]} if code in REFUSED_FIELDS else {}
-    return Response(error_body(str(error), code=code, args=args, **field), status=status_code)
+    extra = {"field": field} if field else {}
+    return Response(error_body(str(error), code=error_code(error), args=args, **extra), status=status_code)
+
+
+def participant_refusal(error: Exception, *, field: str | None = None) -> Response:
+    """A participant's business error: malformed input (a ValueError) is 422, a refusal by the state
+    of the world (stock, funds) is 409."""
+    return business_error_response(error, 422 if isinstance(error, ValueError) else 409, field=field)
+
+
+ErrorResponse = Callable[[Exception], Response]
+_registered: dict[type[BaseException], ErrorResponse] = {}
+
+
+def register_error(exception_type: type[BaseException], to_response: ErrorResponse) -> None:
+    """Answer `exception_type` (and its subclasses) raised in an API view with `to_response(error)`.
+
+    A domain app registers the errors of its services once, beside its views; registering the same
+    type again replaces the answer.
+    """
+    if not (isinstance(exception_type, type) and issubclass(exception_type, BaseException)):
+        raise TypeError(f"register_error needs an exception class, not {exception_type!r}")
+    _registered[exception_type] = to_response
+
+
+def _registered_response(error: Exception) -> Response | None:
+    for klass in type(error).__mro__:
+        if klass in _registered:
+            return _registered[klass](error)
+    return None
 
 
 def _domain_response(error: Exception) -> Response | None:
     if isinstance(error, UnknownSagaType):
         return Response(error_body(str(error), field="type"), status=400)
-    if isinstance(error, InvalidOrder):
-        return Response(error_body(str(error), field=error.field), status=400)
     if isinstance(error, IdempotencyConflict):
         return Response(error_body(str(error), field="Idempotency-Key"), status=409)
     if isinstance(error, ActionRefused | InvalidTransition):
         current = getattr(error, "status", None) or getattr(error, "current", None)
         return Response(error_body(str(error), status=current), status=409)
-    if isinstance(error, OrderNotFound):
-        return Response(error_body(str(error)), status=404)
-    if isinstance(error, OrderStateError):
-        return Response(error_body(str(error), status=error.status), status=409)
-    if isinstance(error, InventoryError | PaymentError):
-        # Malformed input is 422, a refusal by the state of the world (stock, funds) is 409.
-        return business_error_response(error, 422 if isinstance(error, ValueError) else 409)
     if isinstance(error, InjectedFault):
         return Response(error_body(str(error), code="transient"), status=503)
-    return None
+    return _registered_response(error)
 
 
 def exception_handler(error: Exception, context: dict) -> Response:

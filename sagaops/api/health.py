@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from sagaops.api.views import SagaopsApiView
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -28,17 +29,13 @@ def _redis() -> dict:
 
 
 def _broker() -> dict:
-    from sagaops.celery import app
-
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=1)
     return {"ok": True}
 
 
 def _workers() -> dict:
-    from sagaops.celery import app
-
-    replies = app.control.ping(timeout=0.5) or []
+    replies = current_app.control.ping(timeout=0.5) or []
     names = sorted(name for reply in replies for name in reply)
     return {"ok": bool(names), "workers": names, **({} if names else {"error": "no worker answered"})}
 
@@ -63,7 +60,7 @@ class HealthCheckOutput(serializers.Serializer):
     workers = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class HealthApi(APIView):
+class HealthApi(SagaopsApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
 

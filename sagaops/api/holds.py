@@ -11,9 +11,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops import rules
+from sagaops.api.views import SagaopsApiView
 from sagaops.definitions import registered_definitions
 from sagaops.holds_selectors import hold_get, hold_list
 from sagaops.models import Hold
@@ -90,7 +90,7 @@ class ReleaseInput(ReasonInput):
     )
 
 
-class HoldListApi(APIView):
+class HoldListApi(SagaopsApiView):
     """GET: the holds, newest first, with their progress. POST: hold a step or a participant."""
 
     permission_classes = [IsAuthenticated, HoldPermission]
@@ -110,7 +110,7 @@ class HoldListApi(APIView):
         return Response(HoldOutput(hold_get(hold_id=hold.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class HoldDetailApi(APIView):
+class HoldDetailApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HoldPermission]
 
     @extend_schema(responses={200: HoldOutput})
@@ -118,7 +118,7 @@ class HoldDetailApi(APIView):
         return Response(HoldOutput(hold_get(hold_id=hold_id)).data)
 
 
-class HoldActionApi(APIView):
+class HoldActionApi(SagaopsApiView):
     """Base of the hold actions: 404 for an unknown hold, then the input, then the service."""
 
     permission_classes = [IsAuthenticated, HoldPermission]

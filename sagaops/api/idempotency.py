@@ -15,6 +15,7 @@ import redis
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from sagaops import keys
 from sagaops.api.errors import error_body
 from sagaops.redis import get_redis
 
@@ -45,7 +46,7 @@ def replayable(request, scope: str, handler: Callable[[], Response]) -> Response
     if key is None:
         return handler()
     digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-    redis_key = f"sagaops:api:idem:{request.user.pk}:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
+    redis_key = keys.idempotency_key(request.user.pk, scope, hashlib.sha256(key.encode()).hexdigest())
     client = get_redis()
     try:
         claimed = client.set(redis_key, json.dumps({"hash": digest}), nx=True, ex=CLAIM_SECONDS)

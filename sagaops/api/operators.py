@@ -7,13 +7,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops.api.idempotency import replayable
 from sagaops.api.permissions import HasSagaPermission
 from sagaops.api.sagas import IDEMPOTENCY_HEADER
 from sagaops.api.selectors import saga_document_from_db
 from sagaops.api.serializers import SagaDetailOutput
+from sagaops.api.views import SagaopsApiView
 from sagaops.models import Saga
 from sagaops.selectors import compensation_preview
 from sagaops.services import (
@@ -45,7 +45,7 @@ class ResultInput(ActionInput):
     result = serializers.JSONField(allow_null=True, help_text="The step's result, any JSON value")
 
 
-class OperatorActionApi(APIView):
+class OperatorActionApi(SagaopsApiView):
     """Base of the operator endpoints; a subclass names its permission and calls its service."""
 
     permission_classes = [IsAuthenticated, HasSagaPermission]
@@ -201,7 +201,7 @@ class CompensationPreviewOutput(serializers.Serializer):
     compensations = CompensationPlanOutput(many=True)
 
 
-class CompensationPreviewApi(APIView):
+class CompensationPreviewApi(SagaopsApiView):
     """What force compensation would run now, in order, with each compensation's input; nothing runs."""
 
     permission_classes = [IsAuthenticated, HasSagaPermission]

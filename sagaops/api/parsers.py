@@ -8,11 +8,11 @@ where in the body it is.
 
 from __future__ import annotations
 
-from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
+from sagaops.conf import conf
 from sagaops.storable import MAX_DEPTH, storable_problem
 
 
@@ -26,7 +26,7 @@ class LimitedJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
-        limit = settings.SAGAOPS_API_MAX_BODY_BYTES
+        limit = conf.SAGAOPS_API_MAX_BODY_BYTES
         length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         if length > limit:
             raise RequestTooLarge(f"request body is {length} bytes; the limit is {limit}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops.api.permissions import require_may_report
 from sagaops.api.selectors import report_saga
 from sagaops.api.services import failure_report_create
+from sagaops.api.views import SagaopsApiView
 
 
-class FailureReportCreateApi(APIView):
+class FailureReportCreateApi(SagaopsApiView):
     class InputSerializer(serializers.Serializer):
         service = serializers.CharField(max_length=150)
         code = serializers.CharField(max_length=100)

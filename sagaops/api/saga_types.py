@@ -7,9 +7,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops.api.permissions import HasSagaPermission
+from sagaops.api.views import SagaopsApiView
 from sagaops.console.heartbeat import live_workers
 from sagaops.saga_types import saga_type_versions
 
@@ -31,7 +31,7 @@ class SagaTypesOutput(serializers.Serializer):
     versions = SagaTypeVersionOutput(many=True)
 
 
-class SagaTypeListApi(APIView):
+class SagaTypeListApi(SagaopsApiView):
     permission_classes = [IsAuthenticated, HasSagaPermission]
     saga_permission = "view_saga"
 

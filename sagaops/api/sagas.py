@@ -5,13 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sagaops.api.idempotency import scoped_idempotency_key
 from sagaops.api.pagination import NewestFirst, Timeline
 from sagaops.api.permissions import readable_sagas, require_may_read, require_may_start
 from sagaops.api.selectors import saga_document, saga_document_from_db, saga_events, saga_list
 from sagaops.api.serializers import EventOutput, SagaDetailOutput, SagaSummaryOutput
+from sagaops.api.views import SagaopsApiView
 from sagaops.definitions import get_definition
 from sagaops.services import saga_start
 from sagaops.states import SagaStatus
@@ -21,7 +21,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class SagaListApi(APIView):
+class SagaListApi(SagaopsApiView):
     """GET lists the sagas the caller may read, newest first (cursor-paginated); POST starts one."""
 
     pagination_class = NewestFirst  # for the schema
@@ -96,7 +96,7 @@ class SagaListApi(APIView):
         return Response(document, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class SagaDetailApi(APIView):
+class SagaDetailApi(SagaopsApiView):
     """The saga as services see it: from the Redis mirror while it is fresh, else the database."""
 
     @extend_schema(responses=SagaDetailOutput)
@@ -106,7 +106,7 @@ class SagaDetailApi(APIView):
         return Response(document, headers={"X-Sagaops-Source": source})
 
 
-class SagaEventListApi(APIView):
+class SagaEventListApi(SagaopsApiView):
     """The saga's timeline, oldest first."""
 
     pagination_class = Timeline  # for the schema

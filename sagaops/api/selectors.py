@@ -17,9 +17,11 @@ import redis
 from django.db.models import QuerySet
 
 from sagaops import mirror
+from sagaops.api.serializers import SagaDetailOutput
 from sagaops.console.filters import at_step_q, failed_with_q
 from sagaops.console.search import search_q
 from sagaops.console.selectors import stuck_q
+from sagaops.keys import document_key
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
 from sagaops.search_keys import keys_contain
@@ -30,10 +32,6 @@ log = logging.getLogger(__name__)
 SNAPSHOT_RETRIES = 3
 # The document is cached for the sagas being watched now; an hour bounds what Redis keeps.
 DOCUMENT_TTL_SECONDS = 3600
-
-
-def document_key(saga_id) -> str:
-    return f"saga:{{{saga_id}}}:doc"
 
 
 def saga_list(*, sagas: QuerySet[Saga], filters: dict[str, Any]) -> QuerySet[Saga]:
@@ -81,8 +79,6 @@ def report_saga(correlation_id: str, detail: dict) -> Saga | None:
 
 def saga_document_from_db(*, saga_id) -> dict[str, Any]:
     """The saga and its steps at one version (re-read if a transition landed between the queries)."""
-    from sagaops.api.serializers import SagaDetailOutput
-
     for _ in range(SNAPSHOT_RETRIES):
         saga = Saga.objects.get(pk=saga_id)
         steps = list(SagaStep.objects.filter(saga_id=saga.pk).order_by("index"))

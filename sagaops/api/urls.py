@@ -1,11 +1,10 @@
-"""The REST API under /api/ (mounted by sagaops/urls.py)."""
+"""The engine's REST API (mounted under api/ by sagaops/urls.py). Domain apps mount their own URLs
+beside it, before it: its last pattern answers every other path with a JSON 404."""
 
-from django.urls import path, re_path, register_converter
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from inventory.apis import ProductPricesApi, ReservationReleaseApi, ReservationReserveApi
-from orders.apis import OrderDetailApi, OrderPlaceApi
-from payments.apis import PaymentChargeApi, PaymentRefundApi
+from sagaops.api import converters  # noqa: F401  (registers <name:...>)
 from sagaops.api.callbacks import StepCompleteApi, StepFailApi
 from sagaops.api.errors import not_found
 from sagaops.api.health import HealthApi
@@ -34,20 +33,6 @@ from sagaops.api.sagas import SagaDetailApi, SagaEventListApi, SagaListApi
 app_name = "api"
 
 
-class NameConverter:
-    """A path segment without NUL (PostgreSQL cannot store it): step names and references."""
-
-    regex = "[^/\x00]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(NameConverter, "name")
-
 saga = "sagas/<uuid:saga_id>/"
 step = saga + "steps/<name:step>/"
 
@@ -73,13 +58,6 @@ urlpatterns = [
     path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),
     path("holds/<int:hold_id>/pause-release/", HoldPauseReleaseApi.as_view(), name="hold-pause-release"),
     path("holds/<int:hold_id>/cancel-release/", HoldCancelReleaseApi.as_view(), name="hold-cancel-release"),
-    path("orders/", OrderPlaceApi.as_view(), name="order-place"),
-    path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
-    path("inventory/products/", ProductPricesApi.as_view(), name="inventory-prices"),
-    path("inventory/reservations/", ReservationReserveApi.as_view(), name="inventory-reserve"),
-    path("inventory/reservations/<name:reference>/release/", ReservationReleaseApi.as_view(), name="inventory-release"),
-    path("payments/charges/", PaymentChargeApi.as_view(), name="payments-charge"),
-    path("payments/charges/<name:reference>/refund/", PaymentRefundApi.as_view(), name="payments-refund"),
     path("health/", HealthApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file: the docs page needs no inline script (CSP).

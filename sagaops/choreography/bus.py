@@ -24,9 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
+
+from sagaops.choreography.services.outbox import outbox_add
+from sagaops.keys import stream_key  # noqa: F401  (part of the bus's public names)
 
 EVENTS = "events"
 REPORTS = "reports"
@@ -37,10 +39,6 @@ ANY = "*"
 FAILURE_REPORTED = "FailureReported"
 COMMAND_DONE = "CommandDone"
 COMMAND_FAILED = "CommandFailed"
-
-
-def stream_key(name: str) -> str:
-    return f"{settings.SAGAOPS_STREAM_PREFIX}{name}"
 
 
 class MissingField(ValueError):
@@ -116,8 +114,6 @@ def publish(
     event_type: str, *, correlation_id: str, payload: dict[str, Any], source: str = "", stream: str = EVENTS
 ) -> BusEvent:
     """Publish after the current transaction commits (at once outside one). Returns the event."""
-    from sagaops.choreography.services.outbox import outbox_add
-
     event = BusEvent(type=event_type, correlation_id=correlation_id, payload=payload, source=source, stream=stream)
     outbox_add(event)
     return event

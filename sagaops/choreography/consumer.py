@@ -11,24 +11,21 @@ import time
 from collections.abc import Callable
 
 import redis
-from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 
 from sagaops.choreography import bus
-from sagaops.choreography.bus import BusEvent, stream_key
+from sagaops.choreography.bus import BusEvent
 from sagaops.choreography.models import DeadLetter, ProcessedEvent
 from sagaops.choreography.services.outbox import xadd
+from sagaops.conf import conf
 from sagaops.exceptions import ConcurrentUpdate
+from sagaops.keys import errors_key, stream_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger("sagaops.choreography.consumer")
 
 READ_COUNT = 20
 CONFLICT_RETRIES = 5
-
-
-def errors_key(group: str) -> str:
-    return stream_key(f"errors:{group}")
 
 
 class Consumer:
@@ -41,8 +38,8 @@ class Consumer:
         self.block_ms = block_ms
         self.tick = tick  # the group's periodic work (the supervisor's timers)
         self.streams = bus.streams_of(group)
-        self.idle_ms = settings.SAGAOPS_STREAM_CLAIM_IDLE_MS
-        self.max_deliveries = settings.SAGAOPS_STREAM_MAX_DELIVERIES
+        self.idle_ms = conf.SAGAOPS_STREAM_CLAIM_IDLE_MS
+        self.max_deliveries = conf.SAGAOPS_STREAM_MAX_DELIVERIES
         self.next_claim = 0.0
         self.r = get_redis()
 
@@ -100,7 +97,7 @@ class Consumer:
                 self.deliver(self._stream_name(key), message_id, fields, deliveries=1)
 
     def _stream_name(self, key: str) -> str:
-        return key.removeprefix(settings.SAGAOPS_STREAM_PREFIX)
+        return key.removeprefix(conf.SAGAOPS_STREAM_PREFIX)
 
     # --- claiming a dead consumer's entries ---
 

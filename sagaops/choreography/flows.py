@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sagaops.definitions import SagaDefinition, Step, StepContext, register
+from sagaops.models import FailureReport
 
 FORCE_SERVICE = "sagaops"
 FORCE_CODE = "operator_compensate"
@@ -69,8 +70,6 @@ def _driven_by_events(ctx: StepContext) -> None:
 
 def force_compensate(*, saga, user, reason: str) -> None:
     """The console forced compensation: file a report for the supervisor (in the caller's transaction)."""
-    from sagaops.models import FailureReport
-
     detail = {"saga_id": str(saga.pk), "reason": reason, "by": user.get_username()}
     FailureReport.objects.create(
         service=FORCE_SERVICE, code=FORCE_CODE, correlation_id=saga.correlation_id, detail=detail, reported_by=user

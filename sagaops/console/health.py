@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from django.conf import settings
+from celery import current_app
 from kombu.exceptions import KombuError
 
 from sagaops import mirror
-from sagaops.celery import app as celery_app
 from sagaops.choreography import bus
+from sagaops.conf import conf
 from sagaops.console.heartbeat import Worker, last_run_key, live_workers
 from sagaops.redis import get_redis
 from sagaops.saga_types import saga_type_versions
@@ -53,7 +53,7 @@ def _workers_check(workers: list[Worker]) -> Check:
         ""
         if workers
         else "No worker has sent a heartbeat: nothing executes steps. Start one: "
-        "celery -A sagaops worker (make run starts one), then check its log.",
+        "celery -A <project> worker (make run starts one), then check its log.",
         rows,
     )
 
@@ -89,7 +89,7 @@ def _versions_check(workers: list[Worker]) -> Check:
 
 def queue_depths(queues: list[str]) -> dict[str, int | None]:
     depths: dict[str, int | None] = {}
-    with celery_app.connection_for_read() as conn:
+    with current_app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1, timeout=1)
         channel = conn.default_channel
         for name in queues:
@@ -102,12 +102,12 @@ def queue_depths(queues: list[str]) -> dict[str, int | None]:
 
 
 def _queues_check(workers: list[Worker]) -> Check:
-    names = sorted({celery_app.conf.task_default_queue, *(q for w in workers for q in w.queues)})
+    names = sorted({current_app.conf.task_default_queue, *(q for w in workers for q in w.queues)})
     try:
         depths = queue_depths(names)
     except (KombuError, OSError) as error:
         return Check("queues", "Queue depth", False, "broker unreachable", f"Start the broker: {error}")
-    limit = settings.SAGAOPS_HEALTH_QUEUE_DEPTH
+    limit = conf.SAGAOPS_HEALTH_QUEUE_DEPTH
     deep = [n for n, d in depths.items() if d and d > limit]
     rows = [{"name": n, "value": f"{d} message(s)", "detail": ""} for n, d in depths.items()]
     return Check(
@@ -130,7 +130,7 @@ def _age(client, name: str) -> float | None:
 
 def _tick_check(client) -> Check:
     age = _age(client, "tick")
-    limit = settings.SAGAOPS_HEALTH_TICK_LAG
+    limit = conf.SAGAOPS_HEALTH_TICK_LAG
     ok = age is not None and age <= limit
     return Check(
         "tick",
@@ -140,13 +140,13 @@ def _tick_check(client) -> Check:
         ""
         if ok
         else f"The timer tick has not run for more than {limit:.0f} s: retries, leases and deadlines "
-        "do not fire. Check celery beat is running (celery -A sagaops beat) and a worker consumes its tasks.",
+        "do not fire. Check celery beat is running (celery -A <project> beat) and a worker consumes its tasks.",
     )
 
 
 def _backlog_check(client) -> Check:
     armed, overdue = mirror.timer_backlog()
-    limit = settings.SAGAOPS_HEALTH_TICK_LAG
+    limit = conf.SAGAOPS_HEALTH_TICK_LAG
     due = mirror.timers_due_count(time.time())
     ok = not overdue or overdue <= limit
     return Check(
@@ -160,7 +160,7 @@ def _backlog_check(client) -> Check:
 
 def _reconcile_check(client, workers: list[Worker]) -> Check:
     age = _age(client, "reconcile")
-    limit = settings.SAGAOPS_HEALTH_RECONCILE_AGE
+    limit = conf.SAGAOPS_HEALTH_RECONCILE_AGE
     # Right after a start the first reconcile is still to come: not a problem yet.
     starting = age is None and workers and all(w.uptime < limit for w in workers)
     ok = bool(starting) or (age is not None and age <= limit)
@@ -178,7 +178,7 @@ def _reconcile_check(client, workers: list[Worker]) -> Check:
 
 def _streams_check(client) -> Check:
     rows = []
-    limit = settings.SAGAOPS_HEALTH_STREAM_LAG
+    limit = conf.SAGAOPS_HEALTH_STREAM_LAG
     bad = False
     for group in bus.groups():
         for stream in bus.streams_of(group):
@@ -217,7 +217,7 @@ def system_health() -> list[Check]:
             _streams_check(client),
         ]
     except redis.RedisError as error:
-        return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({settings.REDIS_URL}): {error}")]
+        return [Check("redis", "Redis", False, "unreachable", f"Start Redis ({conf.redis_url}): {error}")]
     return checks
 
 

@@ -19,27 +19,18 @@ from dataclasses import dataclass
 
 import redis
 from celery import signals
-from django.conf import settings
 
 from sagaops import definitions
+from sagaops.conf import conf
+from sagaops.keys import WORKER_PREFIX, last_run_key, worker_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
-WORKER_PREFIX = "sagaops:worker:"
-LAST_RUN_PREFIX = "sagaops:health:last:"
 # Beat-driven tasks whose last run the health panel shows (task name -> short name).
 STAMPED_TASKS = {"sagaops.tasks.tick": "tick", "sagaops.tasks.reconcile": "reconcile"}
 
 _stop = threading.Event()
-
-
-def worker_key(hostname: str) -> str:
-    return f"{WORKER_PREFIX}{hostname}"
-
-
-def last_run_key(name: str) -> str:
-    return f"{LAST_RUN_PREFIX}{name}"
 
 
 def heartbeat_document(hostname: str, queues: list[str], started: float) -> dict:
@@ -55,7 +46,7 @@ def heartbeat_document(hostname: str, queues: list[str], started: float) -> dict
 
 
 def beat_once(hostname: str, queues: list[str], started: float) -> None:
-    interval = settings.SAGAOPS_WORKER_HEARTBEAT
+    interval = conf.SAGAOPS_WORKER_HEARTBEAT
     document = heartbeat_document(hostname, queues, started)
     pipe = get_redis().pipeline(transaction=False)
     pipe.set(worker_key(hostname), json.dumps(document), ex=max(1, int(interval * 3)))
@@ -70,7 +61,7 @@ def _beat_forever(hostname: str, queues: list[str]) -> None:
             beat_once(hostname, queues, started)
         except redis.RedisError:
             log.warning("heartbeat: Redis unreachable, retrying", exc_info=True)
-        _stop.wait(settings.SAGAOPS_WORKER_HEARTBEAT)
+        _stop.wait(conf.SAGAOPS_WORKER_HEARTBEAT)
 
 
 def _queues_of(consumer) -> list[str]:

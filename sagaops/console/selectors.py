@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
+from sagaops.conf import conf
 from sagaops.definitions import SagaDefinition, find_definition
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.rules import STALL_GRACE, is_stalled
@@ -28,7 +28,7 @@ TIMELINE_LIMIT = 500
 
 
 def stuck_cutoff(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
+    return (now or timezone.now()) - timedelta(seconds=conf.SAGAOPS_STUCK_AFTER)
 
 
 def stalled_q(now: datetime | None = None) -> Q:
@@ -138,7 +138,7 @@ def stuck_sections(
             "stalled",
             "No progress",
             f"Pending, running or compensating with no transition for more than "
-            f"{settings.SAGAOPS_STUCK_AFTER} s and its timer is overdue: a lost worker or timer. Retry forward "
+            f"{conf.SAGAOPS_STUCK_AFTER} s and its timer is overdue: a lost worker or timer. Retry forward "
             "(or retry compensation) kicks it; resolve closes it by hand.",
             Saga.objects.filter(stalled_q(now)),
         ),
@@ -438,7 +438,7 @@ def saga_detail(*, saga: Saga, kind: str = "") -> dict[str, Any]:
         "event_kinds": sorted({e.kind for e in events}),
         "kind": kind,
         "events_truncated": len(events) == TIMELINE_LIMIT,
-        "stalled": is_stalled(saga, now=timezone.now(), stuck_after=timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)),
+        "stalled": is_stalled(saga, now=timezone.now(), stuck_after=timedelta(seconds=conf.SAGAOPS_STUCK_AFTER)),
         "active": saga.status in STALLABLE,
         "related": related_sagas(saga),
     }

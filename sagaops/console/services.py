@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from sagaops import dispatch
 from sagaops.console.actions import ACTIONS, BULK_ACTIONS
 from sagaops.exceptions import ActionRefused, ConcurrentUpdate
 from sagaops.models import BulkAction
@@ -43,9 +44,7 @@ def bulk_action_start(
     bulk = BulkAction.objects.create(
         user=user, action=action, step=step, reason=reason.strip(), source=source[:300], items=clean
     )
-    from sagaops.console.tasks import run_bulk_action
-
-    transaction.on_commit(lambda: run_bulk_action.delay(str(bulk.pk)))
+    transaction.on_commit(lambda: dispatch.task(dispatch.RUN_BULK_ACTION).delay(str(bulk.pk)))
     return bulk
 
 

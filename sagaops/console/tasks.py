@@ -2,9 +2,10 @@
 
 from celery import shared_task
 
+from sagaops import dispatch
 from sagaops.console.services import bulk_action_run
 
 
-@shared_task(name="sagaops.console.run_bulk_action")
+@shared_task(name=dispatch.RUN_BULK_ACTION)
 def run_bulk_action(bulk_id: str) -> None:
     bulk_action_run(bulk_id=bulk_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -18,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from sagaops.conf import conf
 from sagaops.console import selectors
 from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
 from sagaops.console.audit import PAGE as AUDIT_PAGE
@@ -79,7 +79,7 @@ def stuck(request, model_admin):
         "Stuck sagas",
         sections=sections,
         total=sum(s.total for s in sections),
-        threshold=settings.SAGAOPS_STUCK_AFTER,
+        threshold=conf.SAGAOPS_STUCK_AFTER,
         narrowing=narrowing,
         with_search=True,
         **narrow_choices(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
+from sagaops import dispatch
 from sagaops.observability import context, metrics, tracing
 
 log = logging.getLogger("sagaops.events")
@@ -77,8 +78,6 @@ def _log_event(saga, event) -> None:
 def _enqueue_alert(saga, kind: str) -> None:
     """A missed enqueue (broker down) is caught up by the periodic alert check."""
     try:
-        from sagaops.observability.tasks import alert_saga
-
-        alert_saga.delay(str(saga.pk), kind)
+        dispatch.task(dispatch.ALERT_SAGA).delay(str(saga.pk), kind)
     except Exception:
         log.warning("could not enqueue the %s alert of saga %s; the alert check will", kind, saga.pk, exc_info=True)

@@ -1,6 +1,6 @@
 """Log records that carry the saga's ids, as readable lines or as JSON (LOG_FORMAT=json).
 
-Configured by settings.LOGGING for Django, gunicorn and Celery alike (sagaops.celery hands
+Configured by settings.LOGGING for Django, gunicorn and Celery alike (project/celery.py hands
 Celery's logging setup to `configure_celery_logging`, so the worker's lines carry the ids too).
 """
 

@@ -15,14 +15,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from sagaops import mirror
+from sagaops.conf import conf
 from sagaops.definitions import registered_types
+from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ _STATES_SQL = """
 
 def saga_states() -> list[tuple[str, str, int, int]]:
     """(status, type, sagas, needing attention) for the sagas not yet finished: one query."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SAGAOPS_STUCK_AFTER)
+    cutoff = timezone.now() - timedelta(seconds=conf.SAGAOPS_STUCK_AFTER)
     with connection.cursor() as cursor:
         cursor.execute(_STATES_SQL, [cutoff])
         return cursor.fetchall()
@@ -150,8 +152,6 @@ class SagaStateCollector:
         yield attention
 
     def _timers(self):
-        from sagaops import mirror
-
         try:
             armed, overdue = mirror.timer_backlog()
         except redis.RedisError:
@@ -165,7 +165,7 @@ class SagaStateCollector:
         )
 
     def _streams(self):
-        streams = settings.SAGAOPS_METRICS_STREAMS
+        streams = conf.SAGAOPS_METRICS_STREAMS
         if not streams:
             return
         length = GaugeMetricFamily("sagaops_stream_length", "Entries in a Redis stream.", labels=["stream"])
@@ -177,8 +177,6 @@ class SagaStateCollector:
         lag = GaugeMetricFamily(
             "sagaops_stream_lag", "Entries a consumer group has not read yet.", labels=["stream", "group"]
         )
-        from sagaops.redis import get_redis
-
         client = get_redis()
         for stream in streams:
             try:

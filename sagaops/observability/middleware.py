@@ -1,12 +1,11 @@
-"""The correlation id of a request: taken from X-Correlation-ID (or made up), bound for its logs, echoed back;
-and its W3C trace context (`traceparent`), made current so a saga it starts continues its trace."""
+"""The correlation id of a request: taken from X-Correlation-ID (or made up), bound for its logs, echoed back."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
-from sagaops.observability import context, tracing
+from sagaops.observability import context
 
 HEADER = "X-Correlation-ID"
 # Anything else (too long, spaces, control characters) is replaced rather than logged as given.
@@ -30,7 +29,7 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request):
         request.correlation_id = correlation_id_from(request)
-        with context.bound(correlation_id=request.correlation_id), tracing.request_trace(request.headers):
+        with context.bound(correlation_id=request.correlation_id):
             response = self.get_response(request)
         response.headers.setdefault(HEADER, request.correlation_id)
         return response

@@ -4,8 +4,8 @@ sagaops depends only on `opentelemetry-api`: without an SDK every span is a no-o
 that wants traces installs `opentelemetry-sdk` (and an exporter) and sets
 `SAGAOPS_TRACE_EXPORTER` (`configure()`), or configures a TracerProvider itself.
 
-- A request's `traceparent` (W3C Trace Context) is made current by `TraceContextMiddleware`,
-  unless an instrumentation already started a server span.
+- An API request's `traceparent` (W3C Trace Context) is made current by the API's views
+  (`sagaops.api.views.SagaopsApiView`), unless an instrumentation already started a server span.
 - Starting a saga stores the current trace context in `Saga.context["trace"]`, so every later
   run, in any worker and after any restart, continues the caller's trace.
 - Each executor run is a span `sagaops advance <type>`, a child of the stored context; each move
@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, Status, StatusCode
+
+from sagaops.conf import conf
 
 tracer = trace.get_tracer("sagaops")
 
@@ -99,7 +100,7 @@ def record_events(events) -> None:
 
 def configure() -> None:
     """Install an SDK TracerProvider with the exporter `SAGAOPS_TRACE_EXPORTER` names, if any."""
-    name = getattr(settings, "SAGAOPS_TRACE_EXPORTER", "")
+    name = conf.SAGAOPS_TRACE_EXPORTER
     if not name:
         return
     try:
@@ -120,7 +121,7 @@ def configure() -> None:
         exporter = OTLPSpanExporter()  # endpoint and headers from the standard OTEL_EXPORTER_OTLP_* variables
     else:
         raise ImproperlyConfigured(f"SAGAOPS_TRACE_EXPORTER must be '', 'console' or 'otlp', not {name!r}")
-    service = getattr(settings, "SAGAOPS_SERVICE_NAME", "sagaops")
+    service = conf.SAGAOPS_SERVICE_NAME
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)

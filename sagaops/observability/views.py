@@ -9,11 +9,12 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from sagaops.conf import conf
 from sagaops.observability.metrics import render
 
 
 def _authorized(request) -> bool:
-    token = settings.SAGAOPS_METRICS_TOKEN
+    token = conf.SAGAOPS_METRICS_TOKEN
     if not token:
         # Open only on a development machine; production without a token scrapes nothing.
         return settings.DEBUG

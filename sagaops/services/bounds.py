@@ -9,21 +9,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+
+from sagaops.conf import conf
 
 TRUNCATED = "[truncated] "
 
 
 def bounded_traceback(text: str) -> str:
-    cap = settings.SAGAOPS_TRACEBACK_MAX
+    cap = conf.SAGAOPS_TRACEBACK_MAX
     if len(text) <= cap:
         return text
     return TRUNCATED + text[-(cap - len(TRUNCATED)) :]
 
 
 def bounded_detail(detail: dict[str, Any]) -> dict[str, Any]:
-    cap = settings.SAGAOPS_EVENT_DETAIL_MAX
+    cap = conf.SAGAOPS_EVENT_DETAIL_MAX
     encoded = json.dumps(detail, cls=DjangoJSONEncoder, separators=(",", ":"))
     if len(encoded) <= cap:
         return detail

@@ -19,9 +19,10 @@ from django.db import transaction
 from sagaops import rules
 from sagaops.definitions import SagaDefinition, Step
 from sagaops.exceptions import ActionRefused
+from sagaops.keys import breaker_key
 from sagaops.models import Hold
 from sagaops.observability.alerts.services import alerts_for_hold
-from sagaops.services.breaker_counts import breaker_count, breaker_key
+from sagaops.services.breaker_counts import breaker_count
 from sagaops.services.holds import hold_place
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,10 @@ import time
 
 import redis
 
+from sagaops.keys import breaker_key
 from sagaops.redis import get_redis
 
 log = logging.getLogger(__name__)
-
-
-def breaker_key(saga_type: str, step: str) -> str:
-    return f"sagaops:breaker:{{{saga_type}:{step}}}"
 
 
 def breaker_count(key: str, *, failed: bool, window: float) -> dict[int, tuple[int, int]] | None:

@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 import redis
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
 from django.db.models import Exists
@@ -24,6 +23,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from sagaops import mirror, rules
+from sagaops.conf import conf
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Hold, Saga, SagaStep
@@ -91,7 +91,7 @@ def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
 def _lock(saga: Saga) -> str | bool | None:
     """The Redis lock is only a fast path in front of the fence: without Redis, go on unlocked."""
     try:
-        token = mirror.lock_acquire(saga.pk, settings.SAGAOPS_LOCK_TTL)
+        token = mirror.lock_acquire(saga.pk, conf.SAGAOPS_LOCK_TTL)
     except redis.RedisError:
         return None
     if token is None:

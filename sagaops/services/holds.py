@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from sagaops import rules
+from sagaops import dispatch, rules
 from sagaops.definitions import SagaDefinition, registered_definitions
 from sagaops.exceptions import ActionRefused, ConcurrentUpdate
 from sagaops.models import Hold, Saga, SagaEvent, SagaStep
@@ -214,9 +214,7 @@ def _username(user) -> str:
 
 
 def _enqueue_tick(hold_id, tick: int, countdown: float | None = None) -> None:
-    from sagaops.tasks import release_hold
-
     try:
-        release_hold.apply_async((hold_id, tick), countdown=countdown)
+        dispatch.task(dispatch.RELEASE_HOLD).apply_async((hold_id, tick), countdown=countdown)
     except Exception:  # kombu raises its own connection errors: the beat's holds_kick restarts it
         log.warning("could not enqueue the release of hold #%s; the beat restarts it", hold_id, exc_info=True)

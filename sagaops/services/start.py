@@ -6,11 +6,11 @@ import hashlib
 import json
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sagaops.conf import conf
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
 from sagaops.models import Saga, SagaEvent, SagaStep
@@ -86,7 +86,7 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
         started_by=started_by if getattr(started_by, "is_authenticated", False) else None,
         deadline=now + definition.timeout,
         # If the first advance task is lost, the timer sweep starts the saga anyway.
-        wake_at=now + timedelta(seconds=settings.SAGAOPS_START_GRACE),
+        wake_at=now + timedelta(seconds=conf.SAGAOPS_START_GRACE),
         version=1,
     )
     SagaStep.objects.bulk_create(

@@ -19,11 +19,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from sagaops import mirror
+from sagaops.conf import conf
 from sagaops.models import Saga, SagaWake
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, SagaStatus
 
@@ -57,11 +57,11 @@ def timers_drain(
     (due now) before the error propagates, so a broker outage loses no timer. `on_backlog` is
     called once, at the first full batch: the tick calls in another tick to drain beside it.
     """
-    budget = settings.SAGAOPS_TICK_BUDGET if budget is None else budget
-    batch = batch or settings.SAGAOPS_TICK_BATCH
+    budget = conf.SAGAOPS_TICK_BUDGET if budget is None else budget
+    batch = batch or conf.SAGAOPS_TICK_BATCH
     deadline = time.monotonic() + budget
     # Concurrent ticks start on different shards, so they rarely contend for the same one.
-    first = random.randrange(settings.SAGAOPS_TIMER_SHARDS)
+    first = random.randrange(conf.SAGAOPS_TIMER_SHARDS)
     drained = 0
     for due in mirror.timers_due_iter(limit=batch, deadline=deadline, first_shard=first):
         try:
@@ -83,7 +83,7 @@ def timers_reconcile(*, horizon_seconds: float | None = None) -> int:
     index range [-inf, now + horizon] of SagaWake. The mirror of each of those sagas is checked
     on the way (one pipelined read per batch) and rewritten when it lags the database.
     """
-    horizon = settings.SAGAOPS_RECONCILE_SECONDS * 2 if horizon_seconds is None else horizon_seconds
+    horizon = conf.SAGAOPS_RECONCILE_SECONDS * 2 if horizon_seconds is None else horizon_seconds
     until = timezone.now() + timedelta(seconds=horizon)
     rows = SagaWake.objects.filter(wake_at__lte=until).order_by().values_list("saga_id", "wake_at")
     armed = 0
@@ -127,10 +127,10 @@ def mirrors_heal(*, changed_within: float | None = None) -> int:
     sagas are checked by `timers_reconcile` as they fall due; stuck ones by the status read and
     the rebuild command. Returns how many mirrors were rewritten.
     """
-    window = settings.SAGAOPS_RECONCILE_SECONDS * 2 if changed_within is None else changed_within
+    window = conf.SAGAOPS_RECONCILE_SECONDS * 2 if changed_within is None else changed_within
     now = timezone.now()
     finished = Saga.objects.filter(
-        created_at__gte=now - timedelta(seconds=settings.SAGAOPS_MIRROR_HEAL_CREATED_WITHIN),
+        created_at__gte=now - timedelta(seconds=conf.SAGAOPS_MIRROR_HEAL_CREATED_WITHIN),
         status__in=FINISHED_SAGA_STATUSES,
         finished_at__gte=now - timedelta(seconds=window),
     )

@@ -16,7 +16,7 @@ import redis
 from django.db import transaction
 from django.utils import timezone
 
-from sagaops import mirror
+from sagaops import dispatch, mirror
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.observability.hooks import transition_committed, transition_written
@@ -121,10 +121,8 @@ def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None
 
 def enqueue_advance_task(saga_id) -> None:
     """Send an advance; if the broker is down, the saga's timer (wake_at) starts it later."""
-    from sagaops.tasks import advance
-
     try:
-        advance.delay(str(saga_id))
+        dispatch.task(dispatch.ADVANCE).delay(str(saga_id))
     except Exception:  # kombu raises its own connection errors; the database already has the truth
         log.warning("could not enqueue an advance of saga %s; its timer will run it", saga_id, exc_info=True)
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from bench.processes import ManagedProcess
 from sagaops.api.services import service_account_create
 from sagaops.models import Saga
-from sagaops.processes import ManagedProcess
 from tests.conftest import OUTPUT, worker_env
 
 
@@ -27,7 +27,7 @@ def gunicorn(django_db_setup, django_db_blocker):
         sys.executable,
         "-m",
         "gunicorn",
-        "sagaops.wsgi",
+        "project.wsgi",
         "-c",
         "python:sagaops.observability.gunicorn",
         "--bind",

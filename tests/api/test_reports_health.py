@@ -77,7 +77,7 @@ def test_health_is_503_naming_what_is_down(anonymous, monkeypatch):
 
 
 def test_health_without_workers_is_503(anonymous, monkeypatch):
-    monkeypatch.setattr("sagaops.celery.app.control.ping", lambda timeout: [])
+    monkeypatch.setattr("project.celery.app.control.ping", lambda timeout: [])
 
     response = anonymous.get("/api/health/")
 

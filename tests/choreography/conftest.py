@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from bench.consumers import ConsumerProcess
 from orders.invariants import Ledger
 from orders.services import CHECKOUT_CHOREOGRAPHED, checkout_payload, order_place
-from sagaops.choreography.processes import ConsumerProcess
 from sagaops.choreography.services.rules import demo_rules_ensure
 from sagaops.services import saga_start
 from tests.conftest import OUTPUT, worker_env

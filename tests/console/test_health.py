@@ -25,7 +25,7 @@ def checks() -> dict[str, health.Check]:
 
 def test_without_a_heartbeat_the_workers_check_is_red_and_says_what_to_do():
     check = checks()["workers"]
-    assert not check.ok and "celery -A sagaops worker" in check.todo
+    assert not check.ok and "celery -A <project> worker" in check.todo
 
 
 def test_a_heartbeat_shows_the_worker_with_its_definitions():
@@ -48,7 +48,7 @@ def test_the_tick_check_follows_the_last_tick_stamp():
     get_redis().set(heartbeat.last_run_key("tick"), repr(time.time()))
     assert checks()["tick"].ok
     get_redis().set(heartbeat.last_run_key("tick"), repr(time.time() - 3600))
-    assert not checks()["tick"].ok and "celery -A sagaops beat" in checks()["tick"].todo
+    assert not checks()["tick"].ok and "celery -A <project> beat" in checks()["tick"].todo
 
 
 def test_queue_depth_reads_the_broker():
@@ -78,7 +78,7 @@ def test_no_worker_for_too_long_pages_the_admins(settings, django_capture_on_com
     AlertRule.objects.all().delete()  # the default rules, if the migration's rows are still here
     AlertRule.objects.create(name="no worker", kind="no_worker", threshold=60, to_admins=True)
     get_redis().set(heartbeat.last_run_key("worker"), repr(time.time() - 120))
-    from sagaops.celery import app
+    from project.celery import app
 
     app.conf.task_always_eager = True
     try:

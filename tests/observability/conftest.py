@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sagaops.celery import app
+from project.celery import app
 from sagaops.observability.models import AlertRule
 
 

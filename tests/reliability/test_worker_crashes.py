@@ -67,7 +67,7 @@ def test_redelivery_after_the_visibility_timeout_has_one_effect(workers, ledger)
 
 def redeliver_unacknowledged() -> int:
     """Put every unacknowledged message back on its queue, as an expired visibility timeout does."""
-    from sagaops.celery import app
+    from project.celery import app
 
     with app.connection_for_write(transport_options={"visibility_timeout": 0}) as conn:
         qos = conn.default_channel.qos

@@ -4,8 +4,8 @@ leader that loses Redis steps down instead of failing."""
 import pytest
 from django.test import override_settings
 
+from project.celery import app
 from sagaops.beat import LEASE_KEY, LeaderLeaseScheduler
-from sagaops.celery import app
 from sagaops.redis import get_redis
 
 

@@ -5,10 +5,10 @@ from collections import Counter
 
 import pytest
 
-from sagaops.benchmark import flows
-from sagaops.benchmark.probes import Counts, Probe
-from sagaops.benchmark.runner import redis_db
-from sagaops.benchmark.stats import Latency, per, percentile, rate, ratio
+from bench import flows
+from bench.probes import Counts, Probe
+from bench.runner import redis_db
+from bench.stats import Latency, per, percentile, rate, ratio
 from sagaops.redis import get_redis
 from sagaops.services import saga_advance, saga_start
 

@@ -1,7 +1,10 @@
 import pytest
 
+from inventory import services as inventory
+from orders import services as orders
+from payments import services as payments
 from sagaops.exceptions import InjectedFault
-from sagaops.faults import Fault, inject, parse_spec, set_redis_spec
+from sagaops.faults import Fault, fault_point, inject, parse_spec, set_redis_spec
 
 
 def test_parse_spec_reads_each_kind():
@@ -37,3 +40,50 @@ def test_other_points_are_untouched():
     inject("x.z")
     with pytest.raises(InjectedFault, match="injected fault at x.y"):
         inject("x.y")
+
+
+def test_a_fault_point_strikes_before_the_operation_and_its_reply_after(settings):
+    done = []
+
+    @fault_point("svc.op")
+    def operation(value):
+        done.append(value)
+        return value
+
+    settings.SAGAOPS_FAULTS_FROM_REDIS = False
+    settings.SAGAOPS_FAULTS = ""
+    assert operation(1) == 1 and done == [1]
+    settings.SAGAOPS_FAULTS = "svc.op=error:1"
+    with pytest.raises(InjectedFault, match="injected fault at svc.op$"):
+        operation(2)
+    assert done == [1]  # nothing done
+    settings.SAGAOPS_FAULTS = "svc.op.reply=error:1"
+    with pytest.raises(InjectedFault, match="injected fault at svc.op.reply"):
+        operation(3)
+    assert done == [1, 3]  # the work was done, the answer lost
+
+
+def test_the_participants_operations_are_fault_points():
+    points = {
+        f.fault_point
+        for f in (
+            orders.order_place,
+            orders.order_confirm,
+            orders.order_notify,
+            inventory.reservation_reserve,
+            inventory.reservation_release,
+            payments.payment_charge,
+            payments.payment_refund,
+            payments.coupon_release,
+        )
+    }
+    assert points == {
+        "orders.create",
+        "orders.confirm",
+        "orders.notify",
+        "inventory.reserve",
+        "inventory.release",
+        "payments.charge",
+        "payments.refund",
+        "payments.coupon_release",
+    }

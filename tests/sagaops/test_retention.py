@@ -5,7 +5,6 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +14,7 @@ from inventory.models import Reservation
 from inventory.services import reservation_release
 from payments.models import Payment
 from payments.services import payment_refund
+from project.celery import app
 from sagaops import tasks
 from sagaops.choreography.models import DeadLetter, ProcessedEvent
 from sagaops.models import Saga, SagaEvent, SagaStep
@@ -128,7 +128,7 @@ def test_prune_removes_old_bookkeeping_and_tombstones():
 
 def test_the_beat_schedule_runs_the_prune_task():
     saga_row("completed", age=OLD)
-    entry = settings.CELERY_BEAT_SCHEDULE["sagaops-prune"]
+    entry = app.conf.beat_schedule["sagaops-prune"]
     assert entry["task"] == tasks.prune.name
     assert tasks.prune() == 4  # the saga, its step and two events
     assert not Saga.objects.exists()

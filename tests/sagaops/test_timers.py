@@ -7,8 +7,8 @@ import redis
 from django.conf import settings
 from django.test import override_settings
 
+from project.celery import app
 from sagaops import mirror
-from sagaops.celery import app
 from sagaops.models import Saga, SagaWake
 from sagaops.publishing import pipelined_publish
 from sagaops.redis import get_redis

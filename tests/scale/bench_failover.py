@@ -21,7 +21,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sagaops.settings")
 django.setup()
 
-from sagaops.processes import CeleryProcess  # noqa: E402
+from bench.processes import CeleryProcess  # noqa: E402
 from tests.scale.servers import PrivateRedis  # noqa: E402
 
 SENDS_TICK = "Sending due task sagaops-tick"

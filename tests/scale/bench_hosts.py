@@ -33,7 +33,7 @@ from django.db import connection  # noqa: E402
 from inventory.models import Product  # noqa: E402
 from orders.services import order_place  # noqa: E402
 from payments.models import Account  # noqa: E402
-from sagaops.celery import app  # noqa: E402
+from project.celery import app  # noqa: E402
 from sagaops.models import Saga  # noqa: E402
 from tests.scale.brokers import RABBITMQ_PORT, rabbitmq_missing  # noqa: E402
 from tests.scale.hosts import Host, host_env, missing_tools  # noqa: E402

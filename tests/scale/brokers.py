@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from kombu import Connection, pools
 
+from project.celery import app
 from sagaops.broker import broker_options
-from sagaops.celery import app
 
 # The machine's RabbitMQ; each test slot gets its own virtual host there, so a quorum queue of
 # ours never meets another run's queues.

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import override_settings
 
-from sagaops.processes import CeleryProcess
+from bench.processes import CeleryProcess
 from tests.conftest import OUTPUT, other_workers_paused, worker_env
 from tests.reliability.conftest import ledger  # noqa: F401 (money and stock before the test)
 from tests.scale.brokers import celery_app_on, purge, rabbitmq_missing, rabbitmq_test_url

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sagaops.processes import CeleryProcess
+from bench.processes import CeleryProcess
 
 SOCAT = shutil.which("socat")
 IP = shutil.which("ip")

@@ -6,7 +6,7 @@ from kombu import Connection
 
 from orders.services import order_place
 from payments.models import Payment
-from sagaops.celery import app
+from project.celery import app
 from sagaops.faults import set_redis_spec
 from sagaops.models import Saga
 from sagaops.tasks import advance

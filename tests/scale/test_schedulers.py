@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from bench.processes import CeleryProcess
 from orders.services import order_place
 from sagaops.faults import set_redis_spec
-from sagaops.processes import CeleryProcess
 from tests.conftest import OUTPUT, worker_env
 from tests.helpers import wait_for_status
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import redis
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sagaops.choreography.bus import BusEvent, stream_key
 from sagaops.choreography.models import OutboxEvent
+from sagaops.conf import conf
+from sagaops.keys import stream_key
 from sagaops.redis import get_redis
+
+if TYPE_CHECKING:
+    from sagaops.choreography.bus import BusEvent
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ def outbox_add(event: BusEvent) -> OutboxEvent:
 
 
 def xadd(stream: str, fields: dict[str, str]) -> str:
-    return get_redis().xadd(stream_key(stream), fields, maxlen=settings.SAGAOPS_STREAM_MAXLEN, approximate=True)
+    return get_redis().xadd(stream_key(stream), fields, maxlen=conf.SAGAOPS_STREAM_MAXLEN, approximate=True)
 
 
 def _send(rows: list[OutboxEvent]) -> int:

@@ -12,7 +12,6 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from sagaops.choreography.bus import COMMAND_DONE, COMMAND_FAILED, FAILURE_REPOR
 from sagaops.choreography.models import CompensationRequest, CompensationRule, ReportHandling
 from sagaops.choreography.services.rules import rule_version_current
 from sagaops.choreography.services.tracker import SUPERVISOR_PLANNED, SUPERVISOR_STUCK
+from sagaops.conf import conf
 from sagaops.models import FailureReport, Saga
 from sagaops.search_keys import keys_contain
 
@@ -154,7 +154,7 @@ def request_send(request: CompensationRequest, handling: ReportHandling) -> None
     now = timezone.now()
     request.attempts += 1
     request.status, request.requested_at = Req.REQUESTED, now
-    request.next_attempt_at = now + timedelta(seconds=settings.SAGAOPS_SUPERVISOR_ACK_TIMEOUT)
+    request.next_attempt_at = now + timedelta(seconds=conf.SAGAOPS_SUPERVISOR_ACK_TIMEOUT)
     request.save(update_fields=["attempts", "status", "requested_at", "next_attempt_at"])
     payload = {
         "request_id": request.pk,
@@ -192,10 +192,10 @@ def request_refused(*, request_id, attempt, error: str) -> None:
         if request is None or request.status != Req.REQUESTED or attempt != request.attempts:
             return
         request.last_error = error[:2000]
-        if request.attempts >= settings.SAGAOPS_SUPERVISOR_MAX_ATTEMPTS:
+        if request.attempts >= conf.SAGAOPS_SUPERVISOR_MAX_ATTEMPTS:
             _give_up(request, f"was refused {request.attempts} time(s): {error}")
             return
-        request.next_attempt_at = timezone.now() + timedelta(seconds=settings.SAGAOPS_SUPERVISOR_RETRY_DELAY)
+        request.next_attempt_at = timezone.now() + timedelta(seconds=conf.SAGAOPS_SUPERVISOR_RETRY_DELAY)
         request.save(update_fields=["last_error", "next_attempt_at"])
 
 
@@ -234,7 +234,7 @@ def supervisor_tick(*, now: datetime | None = None) -> int:
             )
             if request is None:
                 continue
-            if request.attempts >= settings.SAGAOPS_SUPERVISOR_MAX_ATTEMPTS:
+            if request.attempts >= conf.SAGAOPS_SUPERVISOR_MAX_ATTEMPTS:
                 last = f" (last error: {request.last_error})" if request.last_error else ""
                 _give_up(request, f"was not acknowledged after {request.attempts} request(s){last}")
             else:

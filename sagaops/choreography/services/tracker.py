@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from sagaops.choreography import bus
 from sagaops.choreography.bus import ANY, COMMAND_DONE, COMMAND_FAILED, BusEvent, handles
 from sagaops.choreography.flows import Flow, flow_for, flow_types, flows
+from sagaops.conf import conf
 from sagaops.exceptions import ConcurrentUpdate
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.rules import AttentionCode, Event, EventKind
@@ -259,7 +259,7 @@ def waiting_for(saga: Saga) -> str:
 def sagas_mark_overdue(*, now: datetime | None = None) -> int:
     """Mark stuck every active choreographed saga with no event for SAGAOPS_CHOREOGRAPHY_OVERDUE s."""
     now = now or timezone.now()
-    limit = now - timedelta(seconds=settings.SAGAOPS_CHOREOGRAPHY_OVERDUE)
+    limit = now - timedelta(seconds=conf.SAGAOPS_CHOREOGRAPHY_OVERDUE)
     overdue = Saga.objects.filter(
         type__in=flow_types(),
         status__in=(SagaStatus.PENDING, SagaStatus.RUNNING, SagaStatus.COMPENSATING),

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
+from sagaops.conf import conf
 from sagaops.redis import CLUSTER_SCHEMES, node_url
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
@@ -96,7 +97,7 @@ class Command(BaseCommand):
 
         seen_servers: set[tuple] = set()
         for label, url in (
-            ("REDIS_URL", settings.REDIS_URL),
+            ("REDIS_URL", conf.redis_url),
             ("CELERY_BROKER_URL", settings.CELERY_BROKER_URL),
         ):
             failure = self.check_broker_or_redis(label, url, seen_servers)

@@ -17,6 +17,7 @@ import urllib.request
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from sagaops.conf import conf
 from sagaops.observability.alerts.targets import target_problem
 
 SIGNATURE_HEADER = "X-Sagaops-Signature"
@@ -79,7 +80,7 @@ def send_webhook(*, url: str, secret: str, document: dict, delivery: str) -> Non
     }
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=settings.SAGAOPS_ALERT_WEBHOOK_TIMEOUT) as response:
+        with _opener.open(request, timeout=conf.SAGAOPS_ALERT_WEBHOOK_TIMEOUT) as response:
             response.read(1024)
     except urllib.error.HTTPError as error:
         raise DeliveryFailed(f"webhook: HTTP {error.code} from {url}") from error

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
+
+from sagaops.conf import conf
 
 DIGEST_LISTED = 50
 DIGEST_DOCUMENTED = 500
@@ -20,7 +21,7 @@ _TITLES = {
 
 
 def console_base() -> str:
-    return settings.SAGAOPS_CONSOLE_URL.rstrip("/")
+    return conf.SAGAOPS_CONSOLE_URL.rstrip("/")
 
 
 def saga_link(saga_id) -> str:
@@ -68,7 +69,7 @@ def digest(rule, alerts: list) -> dict:
     body = "\n".join(
         [
             f"{len(alerts)} more alerts for rule {rule.name} arrived faster than the rate limit "
-            f"({settings.SAGAOPS_ALERT_RATE_LIMIT} per {settings.SAGAOPS_ALERT_RATE_WINDOW} s):",
+            f"({conf.SAGAOPS_ALERT_RATE_LIMIT} per {conf.SAGAOPS_ALERT_RATE_WINDOW} s):",
             "",
             *lines,
             "",
@@ -97,11 +98,11 @@ def threshold_alert(rule, value: float) -> dict:
     subject = f"[sagaops] {_TITLES.get(rule.kind, rule.kind)}: {value:g}{unit} (threshold {rule.threshold}{unit})"
     what = {
         "stuck_count_over": f"{value:g} sagas are stuck or have made no progress for "
-        f"{settings.SAGAOPS_STUCK_AFTER} s (threshold {rule.threshold}).",
+        f"{conf.SAGAOPS_STUCK_AFTER} s (threshold {rule.threshold}).",
         "timer_backlog_over": f"The oldest due timer is {value:g} s late (threshold {rule.threshold} s): "
         "are the beat and the workers running?",
         "no_worker": f"No Celery worker has sent a heartbeat for {value:.0f} s: nothing executes saga steps. "
-        "Start a worker (celery -A sagaops worker) and check its log.",
+        "Start a worker (celery -A <project> worker) and check its log.",
         "tick_lag_over": f"The timer tick last ran {value:.0f} s ago: retries, leases and deadlines do not fire. "
         "Check that celery beat is running.",
         "unknown_version": f"{value:g} definition version(s) have active sagas that no live worker has registered: "

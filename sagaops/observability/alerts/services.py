@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 import redis
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from sagaops import dispatch, mirror
+from sagaops.conf import conf
 from sagaops.console import health
 from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability import metrics
@@ -34,16 +34,14 @@ CATCH_UP_LIMIT = 500
 
 
 def _enqueue(alert_id: int) -> None:
-    from sagaops.observability.tasks import deliver_alert
-
-    transaction.on_commit(partial(deliver_alert.delay, alert_id))
+    transaction.on_commit(lambda: dispatch.task(dispatch.DELIVER_ALERT).delay(alert_id))
 
 
 def _over_rate(rule: AlertRule, channel: str, now) -> bool:
-    since = now - timedelta(seconds=settings.SAGAOPS_ALERT_RATE_WINDOW)
+    since = now - timedelta(seconds=conf.SAGAOPS_ALERT_RATE_WINDOW)
     recent = AlertSent.objects.filter(rule=rule, channel=channel, created_at__gte=since).exclude(kind=DIGEST)
     recent = recent.filter(status__in=(Status.PENDING, Status.SENT, Status.FAILED))
-    return recent.count() >= settings.SAGAOPS_ALERT_RATE_LIMIT
+    return recent.count() >= conf.SAGAOPS_ALERT_RATE_LIMIT
 
 
 def _record(rule: AlertRule, channel: str, *, kind: str, dedupe_key: str, payload: dict, saga=None, limit=True):
@@ -106,7 +104,7 @@ def alerts_for_hold(*, hold_id: int) -> list[AlertSent]:
 
 
 def _retry_delay(attempts: int) -> float:
-    return min(settings.SAGAOPS_ALERT_RETRY_DELAY * 2 ** (attempts - 1), 600.0)
+    return min(conf.SAGAOPS_ALERT_RETRY_DELAY * 2 ** (attempts - 1), 600.0)
 
 
 def alert_deliver(*, alert_id: int) -> float | None:
@@ -119,7 +117,7 @@ def alert_deliver(*, alert_id: int) -> float | None:
     try:
         _send(alert)
     except channels.DeliveryFailed as error:
-        final = attempts >= settings.SAGAOPS_ALERT_MAX_ATTEMPTS
+        final = attempts >= conf.SAGAOPS_ALERT_MAX_ATTEMPTS
         status = Status.FAILED if final else Status.PENDING
         AlertSent.objects.filter(pk=alert.pk).update(attempts=attempts, error=str(error)[:2000], status=status)
         log.warning("alert %s (%s via %s) attempt %s failed: %s", alert.pk, alert.kind, alert.channel, attempts, error)
@@ -151,7 +149,7 @@ def _send(alert: AlertSent) -> None:
 def digests_send(*, now=None) -> int:
     """One digest per rule and channel for the alerts the rate limit held, at most one per window."""
     now = now or timezone.now()
-    since = now - timedelta(seconds=settings.SAGAOPS_ALERT_RATE_WINDOW)
+    since = now - timedelta(seconds=conf.SAGAOPS_ALERT_RATE_WINDOW)
     sent = 0
     pairs = AlertSent.objects.filter(status=Status.HELD).values_list("rule_id", "channel").distinct()
     for rule_id, channel in list(pairs):
@@ -195,8 +193,6 @@ def _measure(kind: str) -> float | None:
         except redis.RedisError:
             log.warning("alert check: %s could not be measured", kind, exc_info=True)
             return None
-    from sagaops import mirror
-
     try:
         return mirror.timer_backlog()[1] or 0.0
     except Exception:
@@ -236,7 +232,7 @@ def thresholds_check(*, now=None) -> int:
 def alerts_catch_up(*, now=None) -> int:
     """Alert stuck sagas whose alert was never raised (say the broker was down when they stuck)."""
     now = now or timezone.now()
-    since = now - timedelta(hours=settings.SAGAOPS_ALERT_CATCH_UP_HOURS)
+    since = now - timedelta(hours=conf.SAGAOPS_ALERT_CATCH_UP_HOURS)
     raised = 0
     for rule in AlertRule.objects.filter(enabled=True, kind__in=AlertRule.PER_SAGA):
         sagas = Saga.objects.filter(status=SagaStatus.STUCK, updated_at__gte=since)

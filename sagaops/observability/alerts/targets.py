@@ -13,11 +13,11 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from django.conf import settings
+from sagaops.conf import conf
 
 
 def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n, strict=False) for n in settings.SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS]
+    return [ipaddress.ip_network(n, strict=False) for n in conf.SAGAOPS_ALERT_WEBHOOK_ALLOWED_NETWORKS]
 
 
 def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -4,8 +4,8 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sagaops.benchmark.runner import BenchError
-from sagaops.benchmark.scale import run_scale_benchmark
+from bench.runner import BenchError
+from bench.scale import run_scale_benchmark
 
 
 class Command(BaseCommand):

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from bench import flows
+from bench.probes import Counts, Probe
+from bench.stats import Latency, rate
 from sagaops import mirror
-from sagaops.benchmark import flows
-from sagaops.benchmark.probes import Counts, Probe
-from sagaops.benchmark.stats import Latency, rate
 from sagaops.models import Saga, SagaEvent, SagaStep, SagaWake
 from sagaops.redis import get_redis
 from sagaops.services import saga_advance, saga_start
@@ -93,7 +93,7 @@ class Worker:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         modules = [m for m in settings.SAGAOPS_SAGA_MODULES if m != flows.__name__] + [flows.__name__]
         env = {**os.environ, "SAGAOPS_SAGA_MODULES": ",".join(modules), "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "celery", "-A", "sagaops", "worker", "-n", f"{self.name}@%h"]
+        cmd = [sys.executable, "-m", "celery", "-A", "project", "worker", "-n", f"{self.name}@%h"]
         cmd += [f"--concurrency={self.concurrency}", "--loglevel=WARNING"]
         cmd += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
         if self.queues:
@@ -103,7 +103,7 @@ class Worker:
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60) -> None:
-        from sagaops.celery import app
+        from project.celery import app
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -118,7 +118,7 @@ class Worker:
 
     def consume(self, on: bool) -> None:
         """Stop or resume taking tasks from the queue (tasks already taken run to the end)."""
-        from sagaops.celery import app
+        from project.celery import app
 
         queue = app.conf.task_default_queue
         control = app.control.add_consumer if on else app.control.cancel_consumer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sagaops.processes import ManagedProcess
+from bench.processes import ManagedProcess
 
 
 class ConsumerProcess(ManagedProcess):

@@ -93,7 +93,7 @@ class CeleryProcess(ManagedProcess):
         role: str = "worker",
     ):
         # INFO, because the readiness check reads the log.
-        cmd = [sys.executable, "-m", "celery", "-A", "sagaops", role, "--loglevel=INFO"]
+        cmd = [sys.executable, "-m", "celery", "-A", "project", role, "--loglevel=INFO"]
         schedule = ["--schedule", str(log_dir / f"beat-{name}")]
         if role == "worker":
             cmd += ["-n", f"{name}@%h", f"--concurrency={concurrency}", "--without-mingle", "--without-gossip"]

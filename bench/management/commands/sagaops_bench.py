@@ -4,8 +4,8 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sagaops.benchmark.report import run_benchmark
-from sagaops.benchmark.runner import BenchError
+from bench.report import run_benchmark
+from bench.runner import BenchError
 
 
 class Command(BaseCommand):

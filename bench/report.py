@@ -9,9 +9,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection
 
-from sagaops.benchmark import runner
-from sagaops.benchmark.runner import CHAIN, ENGINE, MirrorCost, Run, Sample, Worker
-from sagaops.benchmark.stats import per, ratio, verdict
+from bench import runner
+from bench.runner import CHAIN, ENGINE, MirrorCost, Run, Sample, Worker
+from bench.stats import per, ratio, verdict
 from sagaops.redis import get_redis
 
 STEPS = runner.STEPS

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orders.soak import Soak, SoakError
+from bench.processes import ProcessError
+from bench.soak import Soak, SoakError
 from sagaops.faults import parse_spec
-from sagaops.processes import ProcessError
 
 DEFAULT_FAULTS = (
     "payments.charge=error:0.1,payments.charge.reply=error:0.05,inventory.reserve=delay:0.05,"

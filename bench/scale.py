@@ -27,9 +27,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sagaops import mirror
-from sagaops.benchmark import flows
-from sagaops.benchmark.runner import BenchError, Worker, check_isolated
+from bench import flows
+from bench.runner import BenchError, Worker, check_isolated
+from sagaops import keys, mirror
 from sagaops.choreography.models import DeadLetter, OutboxEvent, ProcessedEvent
 from sagaops.models import Saga, SagaEvent, SagaStep, SagaWake
 from sagaops.redis import get_redis
@@ -126,7 +126,7 @@ def _reset() -> None:
 
 # Redis databases are all taken (development, tests, soak, bench): the run deletes only the keys
 # the engine writes in its mirror database, and only its own (prefixed) keys on the broker.
-MIRROR_PATTERNS = ("saga:{*", "lock:saga:{*", f"{mirror.TIMERS_PREFIX}:*")
+MIRROR_PATTERNS = ("saga:{*", "lock:saga:{*", f"{keys.TIMERS_PREFIX}:*")
 
 
 def _clear_mirror() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from bench.processes import CeleryProcess
 from inventory.models import Product
 from inventory.services import product_ensure
 from orders.demo import random_order
@@ -26,7 +27,6 @@ from payments.services import account_ensure, coupon_ensure
 from sagaops.exceptions import SagaError
 from sagaops.faults import set_redis_spec
 from sagaops.models import Saga, SagaEvent
-from sagaops.processes import CeleryProcess
 from sagaops.redis import get_redis
 from sagaops.selectors import saga_problems
 from sagaops.states import ACTIVE_SAGA_STATUSES
