@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Restart a hold's release whose chain of ticks was lost with a worker.
     "sagaops-holds-kick": {"task": "sagaops.tasks.kick_holds", "schedule": timedelta(seconds=10)},
+    # Restart a bulk action whose chain of ticks was lost with a worker.
+    "sagaops-bulks-kick": {"task": "sagaops.tasks.kick_bulks", "schedule": timedelta(seconds=10)},
     # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
     "sagaops-alerts-check": {
         "task": "sagaops.observability.tasks.check_alerts",

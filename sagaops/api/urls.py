@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from inventory.apis import ProductPricesApi, ReservationReleaseApi, ReservationReserveApi
 from orders.apis import OrderDetailApi, OrderPlaceApi
 from payments.apis import PaymentChargeApi, PaymentRefundApi
+from sagaops.api.bulk import BulkCancelApi, BulkDetailApi, BulkListApi, BulkPauseApi, BulkResumeApi
 from sagaops.api.callbacks import StepCompleteApi, StepFailApi
 from sagaops.api.errors import not_found
 from sagaops.api.health import HealthApi
@@ -73,6 +74,11 @@ urlpatterns = [
     path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),
     path("holds/<int:hold_id>/pause-release/", HoldPauseReleaseApi.as_view(), name="hold-pause-release"),
     path("holds/<int:hold_id>/cancel-release/", HoldCancelReleaseApi.as_view(), name="hold-cancel-release"),
+    path("bulk-actions/", BulkListApi.as_view(), name="bulk-list"),
+    path("bulk-actions/<uuid:bulk_id>/", BulkDetailApi.as_view(), name="bulk-detail"),
+    path("bulk-actions/<uuid:bulk_id>/pause/", BulkPauseApi.as_view(), name="bulk-pause"),
+    path("bulk-actions/<uuid:bulk_id>/resume/", BulkResumeApi.as_view(), name="bulk-resume"),
+    path("bulk-actions/<uuid:bulk_id>/cancel/", BulkCancelApi.as_view(), name="bulk-cancel"),
     path("orders/", OrderPlaceApi.as_view(), name="order-place"),
     path("orders/<int:order_id>/", OrderDetailApi.as_view(), name="order-detail"),
     path("inventory/products/", ProductPricesApi.as_view(), name="inventory-prices"),
