@@ -135,10 +135,16 @@ def bulk_tick(*, bulk_id, tick: int) -> bool:
         return False
     items = list(BulkActionItem.objects.filter(bulk=bulk, id__gt=bulk.cursor).order_by("id")[:size])
     user = get_user_model().objects.get(pk=bulk.user_id)
-    done = sum(_apply(ACTIONS[bulk.action], bulk, user, item) for item in items)
-    last = items[-1].pk if items else bulk.cursor
-    BulkAction.objects.filter(pk=bulk.pk).update(cursor=Greatest("cursor", last), processed=F("processed") + done)
-    bulk.refresh_from_db()
+    # The admin log rows of the repairs name a content type: a long-lived worker re-reads it once
+    # per batch rather than trusting an id cached before a restore or a flush re-created them.
+    ContentType.objects.clear_cache()
+    with transaction.atomic():  # one commit per batch; each saga in a savepoint of its own
+        done = sum(_apply(ACTIONS[bulk.action], bulk, user, item) for item in items)
+        last = items[-1].pk if items else bulk.cursor
+        BulkAction.objects.filter(pk=bulk.pk).update(cursor=Greatest("cursor", last), processed=F("processed") + done)
+    bulk = BulkAction.objects.filter(pk=bulk.pk).first()
+    if bulk is None:
+        return False
     if len(items) < size:
         BulkAction.objects.filter(pk=bulk.pk, status=BulkAction.Status.RUNNING, tick=tick + 1).update(
             status=BulkAction.Status.DONE, finished_at=timezone.now(), next_tick_at=None
@@ -156,14 +162,14 @@ def bulk_tick(*, bulk_id, tick: int) -> bool:
 
 def _apply(spec: Action, bulk: BulkAction, user, item: BulkActionItem) -> int:
     """1 if this tick settled the item. The item row is locked while its saga is repaired and
-    written in the same transaction, so a saga is acted on once even if two ticks meet."""
-    with transaction.atomic():
-        item = BulkActionItem.objects.select_for_update().filter(pk=item.pk, outcome=Outcome.PENDING).first()
-        if item is None:
-            return 0
-        item.outcome, item.message = _outcome(spec, bulk, user, item)
-        item.processed_at = timezone.now()
-        item.save(update_fields=["outcome", "message", "processed_at"])
+    written in the same transaction (the batch's), so a saga is acted on once even if two ticks
+    meet, and a tick that dies mid-batch leaves the whole batch to be done again."""
+    item = BulkActionItem.objects.select_for_update().filter(pk=item.pk, outcome=Outcome.PENDING).first()
+    if item is None:
+        return 0
+    item.outcome, item.message = _outcome(spec, bulk, user, item)
+    item.processed_at = timezone.now()
+    item.save(update_fields=["outcome", "message", "processed_at"])
     return 1
 
 
