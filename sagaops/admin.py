@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from sagaops.console import data_repairs, holds, views
-from sagaops.console.actions import ACTIONS
+from sagaops.console import bulk, data_repairs, holds, views
+from sagaops.console.actions import ACTIONS, BULK_ACTIONS
 from sagaops.console.filters import ErrorTypeFilter, StartedRangeFilter, StepFilter
-from sagaops.console.search import search_q
 from sagaops.console.selectors import definition_or_none, stuck_q
 from sagaops.definitions import registered_types
 from sagaops.models import Saga
+from sagaops.selection import saga_filter
 from sagaops.templatetags.sagaops_console import ago
 
 
@@ -51,7 +51,7 @@ class TypeFilter(admin.SimpleListFilter):
         return [(t, t) for t in registered_types()]
 
     def queryset(self, request, queryset):
-        return queryset.filter(type=self.value()) if self.value() else queryset
+        return saga_filter(queryset, {"type": self.value()}) if self.value() else queryset
 
 
 class StuckFilter(admin.SimpleListFilter):
@@ -63,7 +63,7 @@ class StuckFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(stuck_q())
+            return saga_filter(queryset, {"stuck": True})
         if self.value() == "no":
             return queryset.exclude(stuck_q())
         return queryset
@@ -189,28 +189,31 @@ class SagaAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches, each backed by an index (see sagaops.console.search)."""
-        q = search_q(search_term)
-        return (queryset, False) if q is None else (queryset.filter(q), False)
+        return saga_filter(queryset, {"q": search_term}), False
 
     # --- bulk actions from the list: preview, reason, then a Celery task ---
 
     @admin.action(description="Retry forward (preview, then confirm)", permissions=["retry"])
     def bulk_retry(self, request, queryset):
-        return views.bulk_from_list(request, self, queryset, "retry")
+        return bulk.bulk_from_list(request, self, queryset, "retry")
 
     @admin.action(description="Force compensation (preview, then confirm)", permissions=["compensate"])
     def bulk_compensate(self, request, queryset):
-        return views.bulk_from_list(request, self, queryset, "compensate")
+        return bulk.bulk_from_list(request, self, queryset, "compensate")
 
     @admin.action(description="Retry compensation (preview, then confirm)", permissions=["retry_compensation"])
     def bulk_retry_compensation(self, request, queryset):
-        return views.bulk_from_list(request, self, queryset, "retry_compensation")
+        return bulk.bulk_from_list(request, self, queryset, "retry_compensation")
 
     @admin.action(description="Resolve by hand (preview, then confirm)", permissions=["resolve"])
     def bulk_resolve(self, request, queryset):
-        return views.bulk_from_list(request, self, queryset, "resolve")
+        return bulk.bulk_from_list(request, self, queryset, "resolve")
 
     # --- the console's pages ---
+
+    def changelist_view(self, request, extra_context=None):
+        can_bulk = any(ACTIONS[name].allowed(request.user) for name in BULK_ACTIONS)
+        return super().changelist_view(request, extra_context={**(extra_context or {}), "can_bulk": can_bulk})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return views.saga_detail(request, self, object_id)
@@ -226,13 +229,15 @@ class SagaAdmin(admin.ModelAdmin):
         return [
             path("stuck/", wrap(views.stuck), name=name + "stuck"),
             path("groups/", wrap(views.failure_groups), name=name + "groups"),
-            path("groups/preview/", wrap(views.group_preview), name=name + "group_preview"),
+            path("groups/preview/", wrap(bulk.group_preview), name=name + "group_preview"),
             path("dashboard/", wrap(views.dashboard), name=name + "dashboard"),
             path("holds/", wrap(holds.holds_page), name=name + "holds"),
             path("holds/<int:hold_id>/<str:act>/", wrap(holds.hold_act), name=name + "hold_act"),
-            path("bulk/", wrap(views.bulk_list), name=name + "bulk_list"),
-            path("bulk/new/", wrap(views.bulk_new), name=name + "bulk_new"),
-            path("bulk/<uuid:bulk_id>/", wrap(views.bulk_detail), name=name + "bulk"),
+            path("bulk/", wrap(bulk.bulk_list), name=name + "bulk_list"),
+            path("bulk/new/", wrap(bulk.bulk_new), name=name + "bulk_new"),
+            path("bulk/query/", wrap(bulk.bulk_query), name=name + "bulk_query"),
+            path("bulk/<uuid:bulk_id>/", wrap(bulk.bulk_detail), name=name + "bulk"),
+            path("bulk/<uuid:bulk_id>/<str:act>/", wrap(bulk.bulk_act), name=name + "bulk_act"),
             path("audit/", wrap(views.audit), name=name + "audit"),
             path("views/", wrap(views.saved_view_create), name=name + "saved_views"),
             path("views/<int:view_id>/delete/", wrap(views.saved_view_delete), name=name + "saved_view_delete"),

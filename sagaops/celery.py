@@ -41,6 +41,8 @@ def beat_schedule() -> dict[str, dict]:
         "sagaops-prune": {"task": dispatch.PRUNE, "schedule": timedelta(seconds=conf.SAGAOPS_PRUNE_SECONDS)},
         # Restart a hold's release whose chain of ticks was lost with a worker.
         "sagaops-holds-kick": {"task": dispatch.KICK_HOLDS, "schedule": timedelta(seconds=10)},
+        # Restart a bulk action whose chain of ticks was lost with a worker.
+        "sagaops-bulks-kick": {"task": dispatch.KICK_BULKS, "schedule": timedelta(seconds=10)},
         # Threshold alert rules, rate-limited digests, and stuck sagas whose alert was never raised.
         "sagaops-alerts-check": {
             "task": dispatch.CHECK_ALERTS,

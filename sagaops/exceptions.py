@@ -36,6 +36,10 @@ class ActionRefused(SagaError):
         self.status = status
 
 
+class NotPermitted(SagaError):
+    """The operator lacks the permission the action needs."""
+
+
 class ConcurrentUpdate(ActionRefused):
     """Someone else changed the saga first (the version fence)."""
 

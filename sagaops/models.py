@@ -242,11 +242,17 @@ class FailureReport(models.Model):
 
 
 class BulkAction(models.Model):
-    """One operator action applied to many sagas by a Celery task, with a result per saga."""
+    """One operator action applied to many sagas at a rate, saga by saga, by a chain of Celery ticks.
+
+    The selection is a saga filter (`sagaops.selection`) or a list the operator confirmed; either
+    way it is written as BulkActionItem rows when the action starts (a snapshot: sagas that match
+    later are not swept in), each with the version it had then, which fences its repair.
+    """
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
         RUNNING = "running"
+        PAUSED = "paused"
+        CANCELLED = "cancelled"  # stopped for good; the sagas not reached are left as they were
         DONE = "done"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -256,38 +262,64 @@ class BulkAction(models.Model):
     action = models.CharField(max_length=30)
     step = models.CharField(max_length=100, blank=True, default="")
     reason = models.TextField()
-    # Where it was started from, for the operator: "failure group ..." or "saga list".
+    # What it was started from, for the operator: "failure group ...", "saga list", "filter ...".
     source = models.CharField(max_length=300, blank=True, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    # [{"saga": id, "version": the version the operator saw}], exactly what the preview showed.
-    items = models.JSONField(default=list)
-    # {saga id: {"outcome": "done" | "refused" | "error", "message": ...}}
-    results = models.JSONField(default=dict)
+    # The saga filter that selected the sagas (JSON, see sagaops.selection); {} for a list.
+    filters = models.JSONField(default=dict, blank=True)
+    rate = models.FloatField(default=50.0, help_text="sagas per second")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    # The keyset: the last item reached (items are walked in id order), and how many were settled.
+    cursor = models.BigIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    # The pace: `paced_count` items had been processed at `paced_from` (reset on resume); the
+    # next tick is due at paced_from + (processed - paced_count) / rate.
+    paced_from = models.DateTimeField(null=True, blank=True)
+    paced_count = models.PositiveIntegerField(default=0)
+    # The chain of ticks: its number (a stale duplicate finds it moved on) and when the next one
+    # is due (the beat restarts a chain that is late: its task was lost with a worker).
+    tick = models.PositiveIntegerField(default=0)
+    next_tick_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["next_tick_at"], name="bulk_running", condition=Q(status="running"))]
 
     def __str__(self) -> str:
-        return f"{self.action} on {len(self.items)} saga(s) by {self.user_id} ({self.status})"
+        return f"{self.action} on {self.total} saga(s) by {self.user_id} ({self.status})"
 
     @property
-    def total(self) -> int:
-        return len(self.items)
+    def finished(self) -> bool:
+        return self.status in (self.Status.CANCELLED, self.Status.DONE)
 
-    def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results.values() if r.get("outcome") == outcome)
 
-    @property
-    def summary(self) -> str:
-        """What came of it, honestly: "8 done, 1 refused" rather than "9 processed"."""
-        counts = [(self.count(o), o) for o in ("done", "refused", "error")]
-        text = ", ".join(f"{n} {'failed' if o == 'error' else o}" for n, o in counts if n) or "nothing yet"
-        pending = self.total - len(self.results)
-        if pending and self.status != self.Status.DONE:
-            return f"{text} ({pending} to go)"
-        if self.status == self.Status.DONE and counts[0][0] < self.total:
-            return f"Partial: {text}"
-        return text
+class BulkActionItem(models.Model):
+    """One saga of a bulk action: the version it was selected at, and what came of it."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending"
+        APPLIED = "applied"
+        REFUSED = "refused"  # the rules (or the fence) refused it; `message` says why
+        FAILED = "failed"  # an unexpected error; `message` has it
+
+    bulk = models.ForeignKey(BulkAction, on_delete=models.CASCADE, related_name="items", db_index=False)
+    # Not a foreign key: a saga pruned later keeps its line in the bulk action's report.
+    saga_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    message = models.TextField(blank=True, default="")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["bulk", "id"]
+        constraints = [models.UniqueConstraint(fields=["bulk", "saga_id"], name="bulk_item_once")]
+        indexes = [
+            models.Index(fields=["bulk", "id"], name="bulk_item_walk"),
+            models.Index(fields=["bulk", "outcome"], name="bulk_item_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saga_id} {self.outcome}"
 
 
 class SavedView(models.Model):

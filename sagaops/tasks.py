@@ -5,9 +5,10 @@ from django.db import InterfaceError, OperationalError
 
 from sagaops import dispatch
 from sagaops.conf import conf
-from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
+from sagaops.services.bulk import bulk_tick as bulk_tick_run
+from sagaops.services.bulk import bulks_kick
 from sagaops.services.executor import saga_advance
 from sagaops.services.holds import hold_release_tick, holds_kick
 from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
@@ -65,3 +66,13 @@ def release_hold(hold_id: int, tick: int) -> bool:
 @shared_task(name=dispatch.KICK_HOLDS)
 def kick_holds() -> int:
     return holds_kick()
+
+
+@shared_task(name=dispatch.BULK_TICK, autoretry_for=(OperationalError, InterfaceError), max_retries=8)
+def bulk_tick(bulk_id: str, tick: int) -> bool:
+    return bulk_tick_run(bulk_id=bulk_id, tick=tick)
+
+
+@shared_task(name=dispatch.KICK_BULKS)
+def kick_bulks() -> int:
+    return bulks_kick()

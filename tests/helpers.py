@@ -27,3 +27,13 @@ def step_statuses(saga) -> dict[str, str]:
 
 def event_kinds(saga) -> list[str]:
     return list(saga.events.order_by("id").values_list("kind", flat=True))
+
+
+def run_bulk(bulk_id):
+    """Run a bulk action's ticks one after the other in this process, without the rate's pauses."""
+    from sagaops.models import BulkAction
+    from sagaops.services.bulk import bulk_tick
+
+    while bulk_tick(bulk_id=bulk_id, tick=BulkAction.objects.get(pk=bulk_id).tick):
+        pass
+    return BulkAction.objects.get(pk=bulk_id)

@@ -9,12 +9,12 @@ from rest_framework.response import Response
 from sagaops.api.idempotency import scoped_idempotency_key
 from sagaops.api.pagination import NewestFirst, Timeline
 from sagaops.api.permissions import readable_sagas, require_may_read, require_may_start
-from sagaops.api.selectors import saga_document, saga_document_from_db, saga_events, saga_list
+from sagaops.api.selectors import saga_document, saga_document_from_db, saga_events
 from sagaops.api.serializers import EventOutput, SagaDetailOutput, SagaSummaryOutput
 from sagaops.api.views import SagaopsApiView
 from sagaops.definitions import get_definition
+from sagaops.selection import SagaFilterInput, saga_filter
 from sagaops.services import saga_start
-from sagaops.states import SagaStatus
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, description="Replays return the first answer"
@@ -26,25 +26,7 @@ class SagaListApi(SagaopsApiView):
 
     pagination_class = NewestFirst  # for the schema
 
-    class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
-        type = serializers.CharField(required=False, max_length=100)
-        stuck = serializers.BooleanField(required=False, default=False)
-        correlation_id = serializers.CharField(required=False, max_length=200)
-        q = serializers.CharField(
-            required=False,
-            max_length=200,
-            help_text="saga id or its 8-character prefix, correlation id, idempotency key, order id, or a "
-            "business key the saga type declares (search_keys)",
-        )
-        step = serializers.CharField(
-            required=False, max_length=100, help_text="the current step (with error_type: the step that failed)"
-        )
-        error_type = serializers.CharField(
-            required=False, max_length=200, help_text="e.g. payments.exceptions.Declined"
-        )
-        created_after = serializers.DateTimeField(required=False)
-        created_before = serializers.DateTimeField(required=False)
+    class FilterSerializer(SagaFilterInput):
         cursor = serializers.CharField(required=False)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=NewestFirst.max_page_size)
 
@@ -72,7 +54,7 @@ class SagaListApi(SagaopsApiView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         paginator = NewestFirst()
-        sagas = saga_list(sagas=readable_sagas(request.user), filters=filters.validated_data)
+        sagas = saga_filter(readable_sagas(request.user), filters.validated_data)
         page = paginator.paginate_queryset(sagas, request, view=self)
         return paginator.get_paginated_response(SagaSummaryOutput(page, many=True).data)
 

@@ -18,9 +18,6 @@ from django.db.models import QuerySet
 
 from sagaops import mirror
 from sagaops.api.serializers import SagaDetailOutput
-from sagaops.console.filters import at_step_q, failed_with_q
-from sagaops.console.search import search_q
-from sagaops.console.selectors import stuck_q
 from sagaops.keys import document_key
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
@@ -32,30 +29,6 @@ log = logging.getLogger(__name__)
 SNAPSHOT_RETRIES = 3
 # The document is cached for the sagas being watched now; an hour bounds what Redis keeps.
 DOCUMENT_TTL_SECONDS = 3600
-
-
-def saga_list(*, sagas: QuerySet[Saga], filters: dict[str, Any]) -> QuerySet[Saga]:
-    """`sagas` is what the caller may read (permissions.readable_sagas), narrowed by the filters."""
-    if filters.get("status"):
-        sagas = sagas.filter(status=filters["status"])
-    if filters.get("type"):
-        sagas = sagas.filter(type=filters["type"])
-    if filters.get("correlation_id"):
-        sagas = sagas.filter(keys_contain(correlation_id=filters["correlation_id"]))
-    if filters.get("stuck"):
-        sagas = sagas.filter(stuck_q())
-    # The console's search and filters, the same queries (and indexes) behind both.
-    if filters.get("q"):
-        sagas = sagas.filter(search_q(filters["q"]))
-    if filters.get("error_type"):
-        sagas = sagas.filter(failed_with_q(filters["error_type"], step=filters.get("step")))
-    elif filters.get("step"):
-        sagas = sagas.filter(at_step_q(filters["step"]))
-    if filters.get("created_after"):
-        sagas = sagas.filter(created_at__gte=filters["created_after"])
-    if filters.get("created_before"):
-        sagas = sagas.filter(created_at__lt=filters["created_before"])
-    return sagas
 
 
 def saga_events(*, saga_id) -> QuerySet[SagaEvent]:

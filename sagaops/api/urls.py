@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from sagaops.api import converters  # noqa: F401  (registers <name:...>)
+from sagaops.api.bulk import BulkCancelApi, BulkDetailApi, BulkListApi, BulkPauseApi, BulkResumeApi
 from sagaops.api.callbacks import StepCompleteApi, StepFailApi
 from sagaops.api.errors import not_found
 from sagaops.api.health import HealthApi
@@ -58,6 +59,11 @@ urlpatterns = [
     path("holds/<int:hold_id>/release/", HoldReleaseApi.as_view(), name="hold-release"),
     path("holds/<int:hold_id>/pause-release/", HoldPauseReleaseApi.as_view(), name="hold-pause-release"),
     path("holds/<int:hold_id>/cancel-release/", HoldCancelReleaseApi.as_view(), name="hold-cancel-release"),
+    path("bulk-actions/", BulkListApi.as_view(), name="bulk-list"),
+    path("bulk-actions/<uuid:bulk_id>/", BulkDetailApi.as_view(), name="bulk-detail"),
+    path("bulk-actions/<uuid:bulk_id>/pause/", BulkPauseApi.as_view(), name="bulk-pause"),
+    path("bulk-actions/<uuid:bulk_id>/resume/", BulkResumeApi.as_view(), name="bulk-resume"),
+    path("bulk-actions/<uuid:bulk_id>/cancel/", BulkCancelApi.as_view(), name="bulk-cancel"),
     path("health/", HealthApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file: the docs page needs no inline script (CSP).

@@ -122,21 +122,32 @@ def offered(saga: Saga, steps: list[SagaStep], user) -> list[tuple[Action, str]]
     return [(ACTIONS[name], step) for name, step in acceptable(saga, steps) if ACTIONS[name].allowed(user)]
 
 
+# Each action's guard (`sagaops.rules.repairs`), as the services enforce it: (saga, definition,
+# steps, step name, now) -> Refusal | None.
+GUARDS: dict[str, Callable[..., rules.Refusal | None]] = {
+    "retry": lambda saga, d, steps, step, now: rules.can_retry(saga, d, steps, now=now),
+    "compensate": lambda saga, d, steps, step, now: rules.can_compensate(saga, d, steps, now=now),
+    "retry_compensation": lambda saga, d, steps, step, now: rules.can_retry_compensation(saga, d, steps, now=now),
+    "compensation_done": lambda saga, d, steps, step, now: rules.can_mark_done(saga, steps, step, now=now),
+    "skip_step": lambda saga, d, steps, step, now: rules.can_skip(saga, steps, step, now=now),
+    "resolve": lambda saga, d, steps, step, now: rules.can_resolve(saga, steps, now=now),
+}
+
+
+def refusal(name: str, saga: Saga, steps: list[SagaStep], *, step: str = "", now=None) -> rules.Refusal | None:
+    """Why the action `name` would be refused on this saga now, or None if it would be applied."""
+    definition = find_definition(saga.type, saga.definition_version)
+    return GUARDS[name](saga, definition, steps, step, now or timezone.now())
+
+
 def acceptable(saga: Saga, steps: list[SagaStep], now=None) -> list[tuple[str, str]]:
     now = now or timezone.now()
-    definition = find_definition(saga.type, saga.definition_version)
-    pairs: list[tuple[str, str]] = []
-    if rules.can_retry(saga, definition, steps, now=now) is None:
-        pairs.append(("retry", ""))
-    if rules.can_compensate(saga, definition, steps, now=now) is None:
-        pairs.append(("compensate", ""))
-    if rules.can_retry_compensation(saga, definition, steps, now=now) is None:
-        pairs.append(("retry_compensation", ""))
     names = [s.name for s in steps]
-    pairs += [("compensation_done", n) for n in names if rules.can_mark_done(saga, steps, n, now=now) is None]
-    pairs += [("skip_step", n) for n in names if rules.can_skip(saga, steps, n, now=now) is None]
-    if rules.can_resolve(saga, steps, now=now) is None:
-        pairs.append(("resolve", ""))
+    pairs: list[tuple[str, str]] = []
+    for action in ("retry", "compensate", "retry_compensation", "compensation_done", "skip_step", "resolve"):
+        for step in names if ACTIONS[action].per_step else [""]:
+            if refusal(action, saga, steps, step=step, now=now) is None:
+                pairs.append((action, step))
     return pairs
 
 

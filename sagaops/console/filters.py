@@ -1,25 +1,22 @@
 """The saga list's filters beyond status and type: current step, error type and a started-between range.
 
-Each one narrows through an index: the step through (type, current_step) pairs taken from the
-registry, the error type through the partial index on failed steps, the range through created_at.
+Each one narrows with `sagaops.selection.saga_filter`, the function behind the API's saga list
+and bulk actions by query, so the console's list and a bulk run over it select the same sagas.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from sagaops.definitions import registered_definitions
 from sagaops.models import SagaStep
-from sagaops.states import StepStatus
+from sagaops.selection import FAILED, saga_filter, step_positions
 
-FAILED = (StepStatus.FAILED, StepStatus.COMPENSATION_FAILED)
 ERROR_TYPE_CHOICES = 40
 # The error types offered are read at most once a minute: a DISTINCT over every failed step costs
 # tens of milliseconds at a million sagas, on every list page.
@@ -58,7 +55,7 @@ class StepFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value() or request.GET.get(ErrorTypeFilter.parameter_name):
             return queryset  # with an error type, the step is the one that failed (ErrorTypeFilter)
-        return queryset.filter(at_step_q(self.value(), self._positions()))
+        return saga_filter(queryset, {"step": self.value()})
 
 
 class ErrorTypeFilter(admin.SimpleListFilter):
@@ -73,36 +70,7 @@ class ErrorTypeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        return queryset.filter(failed_with_q(self.value(), step=request.GET.get(StepFilter.parameter_name)))
-
-
-def step_positions() -> dict[str, list[tuple[str, int]]]:
-    """{step name: [(saga type, index)]} over every registered definition."""
-    positions: dict[str, list[tuple[str, int]]] = {}
-    for definition in registered_definitions():
-        name = definition.name
-        for index, step in enumerate(definition.steps):
-            if (name, index) not in positions.setdefault(step.name, []):
-                positions[step.name].append((name, index))
-    return positions
-
-
-def at_step_q(step: str, positions: dict[str, list[tuple[str, int]]] | None = None) -> Q:
-    """Sagas whose current step is named `step`."""
-    q = Q(pk__in=[])
-    for saga_type, index in (positions or step_positions()).get(step, []):
-        q |= Q(type=saga_type, current_step=index)
-    return q
-
-
-def failed_with_q(error_type: str, *, step: str | None = None) -> Q:
-    """Sagas with a failed step (or failed compensation) of this exception type, at `step` if given."""
-    failed = SagaStep.objects.filter(status__in=FAILED, last_error_type=error_type)
-    if step:
-        # With a step as well, the failures at that step: narrowing the failed steps first keeps
-        # the join small.
-        failed = failed.filter(name=step)
-    return Q(pk__in=failed.values("saga_id"))
+        return saga_filter(queryset, {"error_type": self.value(), "step": request.GET.get(StepFilter.parameter_name)})
 
 
 def parse_when(value: str, *, end: bool = False) -> datetime:
@@ -148,10 +116,16 @@ class StartedRangeFilter(admin.ListFilter):
 
     def queryset(self, request, queryset):
         try:
-            if "started_from" in self.values:
-                queryset = queryset.filter(created_at__gte=parse_when(self.values["started_from"]))
-            if "started_to" in self.values:
-                queryset = queryset.filter(created_at__lte=parse_when(self.values["started_to"], end=True))
+            return saga_filter(queryset, started_range(self.values))
         except ValueError as error:
             raise IncorrectLookupParameters(f"not a date: {error}") from error
-        return queryset
+
+
+def started_range(values: dict[str, str]) -> dict[str, datetime]:
+    """`started_from` / `started_to` (both ends included) as the filter's created_after / created_before."""
+    bounds = {}
+    if values.get("started_from"):
+        bounds["created_after"] = parse_when(values["started_from"])
+    if values.get("started_to"):
+        bounds["created_before"] = parse_when(values["started_to"], end=True) + timedelta(microseconds=1)
+    return bounds

@@ -6,6 +6,8 @@ import uuid
 
 from django import forms
 
+from sagaops.console.actions import ACTIONS, BULK_ACTIONS
+from sagaops.rules.bulk import MAX_BULK_RATE
 from sagaops.storable import UnstorableJSON, json_loads_storable
 
 
@@ -42,11 +44,47 @@ class RetryForm(ActionForm):
         return value
 
 
-class BulkForm(forms.Form):
-    reason = forms.CharField(
+def _rate_field(**kwargs) -> forms.FloatField:
+    return forms.FloatField(
+        min_value=0.01,
+        max_value=MAX_BULK_RATE,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text="Sagas per second.",
+        **kwargs,
+    )
+
+
+def _reason_field(**kwargs) -> forms.CharField:
+    return forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 70, "placeholder": "Why? (recorded on every saga)"}),
         help_text="Required. Recorded with your name on the timeline of every saga touched.",
+        **kwargs,
     )
+
+
+class BulkQueryForm(forms.Form):
+    """A bulk action by query: which action, its step (per-step actions), how fast, why."""
+
+    action = forms.ChoiceField(choices=[(name, name) for name in BULK_ACTIONS])
+    bulk_step = forms.CharField(required=False, max_length=100, label="step")
+    rate = _rate_field()
+    reason = _reason_field(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(name, ACTIONS[name].label) for name in BULK_ACTIONS]
+
+
+class BulkReasonForm(forms.Form):
+    """Pause, resume (optionally at a new rate) or cancel a run."""
+
+    reason = forms.CharField(max_length=2000)
+    rate = _rate_field(required=False)
+
+
+class BulkForm(forms.Form):
+    reason = _reason_field()
+    rate = _rate_field()
     action = forms.CharField(widget=forms.HiddenInput)
     # The sagas (and the versions) the preview showed: exactly those are acted on.
     items = forms.CharField(widget=forms.HiddenInput)

@@ -234,8 +234,3 @@ def seconds_without_worker() -> float | None:
 
 def tick_lag() -> float | None:
     return _age(get_redis(), "tick")
-
-
-def unknown_version_count() -> float | None:
-    workers = live_workers()
-    return float(len(unknown_versions(workers))) if workers else None  # no worker: the no-worker rule speaks

@@ -17,27 +17,26 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from sagaops.bulk_selectors import with_summaries
 from sagaops.conf import conf
 from sagaops.console import selectors
-from sagaops.console.actions import ACTIONS, BULK_ACTIONS, can_repair, offered
+from sagaops.console.actions import ACTIONS, can_repair, offered
 from sagaops.console.audit import PAGE as AUDIT_PAGE
 from sagaops.console.audit import AuditQuery, action_kinds, audit_trail
 from sagaops.console.audit import operators as audit_operators
 from sagaops.console.charts import legend, throughput_svg
 from sagaops.console.filters import parse_when
-from sagaops.console.forms import ActionForm, BulkForm, RetryForm
+from sagaops.console.forms import ActionForm, RetryForm
 from sagaops.console.gantt import spans, steps_svg
 from sagaops.console.groups import REPAIR_GROUP, VIEW_GROUP
 from sagaops.console.links import saga_links
 from sagaops.console.narrow import Narrowing
 from sagaops.console.narrow import choices as narrow_choices
 from sagaops.console.plan import payload_changes, pivot_warning, repair_plan
-from sagaops.console.services import MAX_BULK, bulk_action_start
 from sagaops.exceptions import ActionRefused
 from sagaops.holds_selectors import held_count, held_steps_list
 from sagaops.models import BulkAction, Saga, SagaStep, SavedView
 from sagaops.saga_types import saga_type_versions
-from sagaops.storable import json_loads_storable
 
 
 def _require_view(request, model_admin) -> None:
@@ -135,97 +134,6 @@ def _group_actions(signature: selectors.Signature) -> list[str]:
     if signature.phase == "compensation":
         return ["retry_compensation", "compensation_done", "resolve"]
     return ["retry", "skip_step", "compensate", "resolve"] if signature.step else ["retry", "compensate", "resolve"]
-
-
-def group_preview(request, model_admin):
-    """Exactly which sagas a bulk action on this failure group will touch, then the confirmation."""
-    _require_view(request, model_admin)
-    action = _bulk_action(request, request.GET.get("action", ""))
-    if any("\x00" in value for value in request.GET.values()):
-        # No saga's type, step or error holds NUL, and PostgreSQL cannot even compare with it.
-        model_admin.message_user(request, "That failure group does not exist (its link was damaged).", messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
-    signature = selectors.Signature.from_params(request.GET)
-    members = selectors.group_members(signature, limit=MAX_BULK + 1)
-    capped = len(members) > MAX_BULK
-    members = members[:MAX_BULK]
-    items = [{"saga": m.saga_id, "version": m.version} for m in members]
-    step = signature.step if action.per_step else ""
-    source = f"failure group {signature.label}"
-    form = BulkForm(initial={"action": action.name, "items": json.dumps(items)})
-    return _bulk_confirm(request, model_admin, action, form, items, step=step, source=source, capped=capped)
-
-
-def bulk_from_list(request, model_admin, queryset, action_name: str):
-    """The admin changelist's bulk actions end here: the same preview and confirmation as a group."""
-    action = ACTIONS[action_name]
-    sagas = list(queryset.order_by("-created_at")[: MAX_BULK + 1])
-    if len(sagas) > MAX_BULK:
-        model_admin.message_user(
-            request, f"At most {MAX_BULK} sagas per bulk action: narrow the list with its filters.", messages.ERROR
-        )
-        return None
-    items = [{"saga": str(s.pk), "version": s.version} for s in sagas]
-    form = BulkForm(initial={"action": action.name, "items": json.dumps(items)})
-    return _bulk_confirm(request, model_admin, action, form, items, source="saga list")
-
-
-def bulk_new(request, model_admin):
-    """POST of a bulk confirmation: record it and hand it to a Celery task."""
-    _require_view(request, model_admin)
-    if request.method != "POST":
-        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
-    form = BulkForm(request.POST)
-    action = _bulk_action(request, request.POST.get("action", ""))
-    step = request.POST.get("step", "")
-    source = request.POST.get("source", "")
-    if not form.is_valid():
-        items = _items_or_empty(request.POST.get("items", "[]"))
-        return _bulk_confirm(request, model_admin, action, form, items, step=step, source=source)
-    try:
-        bulk = bulk_action_start(
-            user=request.user,
-            action=action.name,
-            reason=form.cleaned_data["reason"],
-            items=form.cleaned_data["items"],
-            step=step,
-            source=source,
-        )
-    except ActionRefused as error:
-        model_admin.message_user(request, f"{action.label} refused: {error}", messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:sagaops_saga_groups"))
-    model_admin.message_user(
-        request, f"{action.label} queued for {bulk.total} saga(s); progress below.", messages.SUCCESS
-    )
-    return HttpResponseRedirect(reverse("admin:sagaops_saga_bulk", args=[bulk.pk]))
-
-
-def bulk_detail(request, model_admin, bulk_id):
-    _require_view(request, model_admin)
-    bulk = get_object_or_404(BulkAction.objects.select_related("user"), pk=bulk_id)
-    sagas = {str(s.pk): s for s in Saga.objects.filter(pk__in=[i["saga"] for i in bulk.items])}
-    rows = [(item, sagas.get(item["saga"]), bulk.results.get(item["saga"])) for item in bulk.items]
-    done = len(bulk.results)
-    ctx = _context(
-        request,
-        model_admin,
-        f"Bulk action: {ACTIONS[bulk.action].label}",
-        bulk=bulk,
-        action=ACTIONS[bulk.action],
-        rows=rows,
-        done=done,
-        percent=int(100 * done / bulk.total) if bulk.total else 100,
-        counts={o: bulk.count(o) for o in ("done", "refused", "error")},
-        finished=bulk.status == BulkAction.Status.DONE,
-    )
-    return TemplateResponse(request, "sagaops/console/bulk_detail.html", ctx)
-
-
-def bulk_list(request, model_admin):
-    _require_view(request, model_admin)
-    bulks = list(BulkAction.objects.select_related("user")[:50])
-    ctx = _context(request, model_admin, "Bulk actions", bulks=bulks, labels={k: a.label for k, a in ACTIONS.items()})
-    return TemplateResponse(request, "sagaops/console/bulk_list.html", ctx)
 
 
 def dashboard(request, model_admin):
@@ -333,40 +241,6 @@ def _confirm_page(request, model_admin, spec, saga: Saga, form, diff=None):
 # --- helpers ---
 
 
-def _bulk_action(request, name: str):
-    action = ACTIONS.get(name)
-    if action is None or name not in BULK_ACTIONS:
-        raise Http404("no such bulk action")
-    _require_action(request, action)
-    return action
-
-
-def _bulk_confirm(request, model_admin, action, form, items, *, step="", source="", capped=False):
-    sagas = {str(s.pk): s for s in Saga.objects.filter(pk__in=[i["saga"] for i in items])}
-    rows = [(item, sagas.get(item["saga"])) for item in items]
-    ctx = _context(
-        request,
-        model_admin,
-        f"{action.label}{' ' + step if step else ''} on {len(items)} saga(s)",
-        action=action,
-        form=form,
-        rows=rows,
-        step=step,
-        source=source,
-        capped=capped,
-        max_bulk=MAX_BULK,
-    )
-    return TemplateResponse(request, "sagaops/console/bulk_confirm.html", ctx)
-
-
-def _items_or_empty(text: str) -> list[dict]:
-    try:
-        items = json_loads_storable(text)
-        return [{"saga": str(uuid.UUID(str(i["saga"]))), "version": int(i["version"])} for i in items]
-    except (ValueError, TypeError, KeyError, OverflowError):  # UnstorableJSON is a ValueError
-        return []
-
-
 def _uuid_or_404(value):
     try:
         return uuid.UUID(str(value))
@@ -426,7 +300,7 @@ def audit(request, model_admin):
         params=request.GET,
         operators=audit_operators(),
         kinds=action_kinds(),
-        bulks=list(bulks[:20]),
+        bulks=with_summaries(list(bulks[:20])),
         labels={k: a.label for k, a in ACTIONS.items()},
         page_size=AUDIT_PAGE,
     )

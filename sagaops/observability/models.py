@@ -12,7 +12,6 @@ class AlertRule(models.Model):
         TIMER_BACKLOG_OVER = "timer_backlog_over", "Oldest due timer overdue by more than the threshold (s)"
         NO_WORKER = "no_worker", "No live Celery worker for more than the threshold (s)"
         TICK_LAG_OVER = "tick_lag_over", "Last timer tick longer ago than the threshold (s)"
-        UNKNOWN_VERSION = "unknown_version", "Definition versions with active sagas that no live worker knows"
         BREAKER_TRIPPED = "breaker_tripped", "A step's circuit breaker tripped (the step is held)"
         VERSION_UNSERVED = "version_unserved", "A saga version has active sagas and no live worker knows it"
 
@@ -22,7 +21,6 @@ class AlertRule(models.Model):
         Kind.TIMER_BACKLOG_OVER,
         Kind.NO_WORKER,
         Kind.TICK_LAG_OVER,
-        Kind.UNKNOWN_VERSION,
     )
 
     name = models.CharField(max_length=150)

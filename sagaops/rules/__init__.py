@@ -10,10 +10,12 @@ functions; each answers with one `Change` (saga fields, one step's fields, timel
 - callbacks:    an async step's service reporting success or failure
 - repairs:      the operators' actions: `can_*` guards and their changes
 - data_repairs: repairs with data: complete a step by hand, edit a result, plan a compensation
+- bulk:         pausing, resuming, cancelling a bulk action, and its pace
 - holds:        which hold keeps a step from starting, holding and releasing, the circuit breaker
 - kinds:        the named kinds of moves, events and attention codes
 """
 
+from sagaops.rules.bulk import batch_size, can_cancel, can_pause, can_resume, next_tick_due, rate_refusal
 from sagaops.rules.callbacks import DUPLICATE, on_callback_complete, on_callback_fail
 from sagaops.rules.change import IDLE, Change, Event, Move, Refusal
 from sagaops.rules.compensation import (
@@ -85,6 +87,7 @@ from sagaops.rules.repairs import (
 )
 
 __all__ = [
+    "batch_size", "can_cancel", "can_pause", "can_resume", "next_tick_due", "rate_refusal",
     "DUPLICATE", "HOLD_RECHECK", "IDLE", "LEASE_MARGIN", "STALL_GRACE", "AttentionCode", "Change", "Event", "EventKind",
     "Failure", "Move", "MoveKind", "Refusal", "abandoned", "attempt_in_flight", "breaker_reason",
     "breaker_trips", "can_cancel_release", "can_complete_by_hand", "can_edit_result", "complete_by_hand_change",

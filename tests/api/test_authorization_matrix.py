@@ -19,7 +19,7 @@ from payments.models import Payment
 from sagaops.api import health
 from sagaops.api.services import service_account_create, token_issue
 from sagaops.console.groups import REPAIR_PERMISSIONS, VIEW_PERMISSIONS
-from sagaops.models import FailureReport, Hold, Saga, SagaEvent, SagaStep
+from sagaops.models import BulkAction, FailureReport, Hold, Saga, SagaEvent, SagaStep
 from tests.api.conftest import make_saga, token_client
 from tests.sagas import async_flow
 
@@ -83,7 +83,9 @@ def world(catalog, monkeypatch):
     )
     order = Order.objects.create(customer="ann", total=Decimal("89.00"), saga_id=saga.id)
     hold = Hold.objects.create(saga_type="test.async", step="a", reason="matrix")
-    return {"saga": saga, "order": order, "owner": owner, "hold": hold}
+    starter = User.objects.create_user("bulk-starter")
+    bulk = BulkAction.objects.create(user=starter, action="resolve", reason="matrix", rate=1, total=0)
+    return {"saga": saga, "order": order, "owner": owner, "hold": hold, "bulk": bulk}
 
 
 def snapshot(saga: Saga) -> tuple:
@@ -175,6 +177,15 @@ OPERATIONS = {
         lambda w: f"/api/holds/{w['hold'].pk}/cancel-release/",
         lambda n, w: {"reason": "matrix"},
     ),
+    "preview bulk action": (
+        "post",
+        lambda w: "/api/bulk-actions/",
+        lambda n, w: {"filter": {"status": "running"}, "action": "resolve", "rate": 1, "preview": True},
+    ),
+    "read bulk action": ("get", lambda w: f"/api/bulk-actions/{w['bulk'].pk}/", None),
+    "pause bulk action": ("post", lambda w: f"/api/bulk-actions/{w['bulk'].pk}/pause/", lambda n, w: {}),
+    "resume bulk action": ("post", lambda w: f"/api/bulk-actions/{w['bulk'].pk}/resume/", lambda n, w: {}),
+    "cancel bulk action": ("post", lambda w: f"/api/bulk-actions/{w['bulk'].pk}/cancel/", lambda n, w: {}),
 }
 
 
@@ -212,6 +223,11 @@ MATRIX = {
     "release hold": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "pause hold release": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "cancel hold release": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "preview bulk action": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "read bulk action": [401, 403, 403, 403, 403, 403, OK, OK, OK],
+    "pause bulk action": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "resume bulk action": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "cancel bulk action": [401, 403, 403, 403, 403, 403, 403, OK, OK],
 }
 CELLS = [(op, who, MATRIX[op][i]) for op in OPERATIONS for i, who in enumerate(PRINCIPALS)]
 

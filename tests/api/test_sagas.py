@@ -254,10 +254,10 @@ def test_too_many_requests_for_one_token_is_429(service, monkeypatch):
 
 
 def test_an_unexpected_error_is_a_json_500(service, monkeypatch):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("sagaops.api.sagas.saga_list", broken)
+    monkeypatch.setattr("sagaops.api.sagas.saga_filter", broken)
 
     response = service.get("/api/sagas/")
 

@@ -75,3 +75,21 @@ def _step_fields(kind: str, name: str, status: str) -> dict:
     if status == "running":
         fields["lease_expires_at"] = timezone.now() - timedelta(minutes=50)
     return fields
+
+
+def seed_stuck(n: int, kind: str = "forward", *, payload: dict | None = None, context=None) -> list:
+    """`n` sagas shaped like make_saga(kind), written with two bulk inserts (thousands a second)."""
+    statuses, saga_fields = _shape(kind)
+    body = context if context is not None else {"payload": payload if payload is not None else {"order_id": 1}}
+    deadline = timezone.now() + timedelta(minutes=10)
+    sagas = Saga.objects.bulk_create(
+        [Saga(type="test.flow", context=body, version=7, deadline=deadline, **saga_fields) for _ in range(n)],
+        batch_size=1000,
+    )
+    steps = [
+        SagaStep(saga=saga, index=index, name=name, **_step_fields(kind, name, status))
+        for saga in sagas
+        for index, (name, status) in enumerate(zip(STEPS, statuses, strict=True))
+    ]
+    SagaStep.objects.bulk_create(steps, batch_size=5000)
+    return [saga.pk for saga in sagas]

@@ -1,11 +1,13 @@
 """The audit trail page and the honest bulk summary."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from sagaops.bulk_selectors import bulk_summary
 from sagaops.models import BulkAction, SagaEvent
 from tests.console.factories import make_saga
 
@@ -59,27 +61,21 @@ def test_a_bad_date_on_the_audit_trail_is_a_message(view_client):
 
 
 def test_a_bulk_action_summary_counts_each_outcome(repairer):
-    bulk = BulkAction(
-        user=repairer, action="retry", reason="x", items=[{"saga": str(i), "version": 1} for i in range(9)]
-    )
-    bulk.status = BulkAction.Status.DONE
-    bulk.results = {str(i): {"outcome": "done"} for i in range(8)} | {"8": {"outcome": "refused"}}
-    assert bulk.summary == "Partial: 8 done, 1 refused"
-    bulk.results = {str(i): {"outcome": "done"} for i in range(9)}
-    assert bulk.summary == "9 done"
-    bulk.status, bulk.results = BulkAction.Status.RUNNING, {"0": {"outcome": "done"}}
-    assert bulk.summary == "1 done (8 to go)"
+    bulk = BulkAction(user=repairer, action="retry", reason="x", total=9, status=BulkAction.Status.DONE)
+    assert bulk_summary({"applied": 8, "refused": 1}, bulk) == "Partial: 8 applied, 1 refused"
+    assert bulk_summary({"applied": 9}, bulk) == "9 applied"
+    bulk.status = BulkAction.Status.RUNNING
+    assert bulk_summary({"applied": 1, "pending": 8}, bulk) == "1 applied (8 to go)"
+    bulk.status = BulkAction.Status.CANCELLED
+    assert bulk_summary({"applied": 1, "pending": 8}, bulk) == "1 applied (8 not reached)"
 
 
 def test_the_bulk_list_shows_partial_outcomes(repair_client, repairer):
     saga = make_saga("forward")
-    BulkAction.objects.create(
-        user=repairer,
-        action="resolve",
-        reason="x",
-        status=BulkAction.Status.DONE,
-        items=[{"saga": str(saga.pk), "version": 7}, {"saga": "x", "version": 1}],
-        results={str(saga.pk): {"outcome": "done"}, "x": {"outcome": "refused", "message": "changed"}},
+    bulk = BulkAction.objects.create(
+        user=repairer, action="resolve", reason="x", status=BulkAction.Status.DONE, total=2
     )
+    bulk.items.create(saga_id=saga.pk, version=7, outcome="applied")
+    bulk.items.create(saga_id=uuid.uuid4(), version=1, outcome="refused", message="changed")
     body = repair_client.get(reverse("admin:sagaops_saga_bulk_list")).content.decode()
-    assert "Partial: 1 done, 1 refused" in body and "processed" not in body
+    assert "Partial: 1 applied, 1 refused" in body and "processed" not in body

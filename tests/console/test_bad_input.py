@@ -41,7 +41,7 @@ def test_a_failure_group_link_with_nul_is_refused_with_a_message(repair_client):
 @pytest.mark.parametrize("items", [DEEP, '[{"saga": "\\ud800", "version": 1}]', "NaN", '[{"saga": 1}]'])
 def test_a_damaged_bulk_confirmation_is_refused_on_its_page(repair_client, items):
     response = repair_client.post(
-        reverse("admin:sagaops_saga_bulk_new"), {"reason": "x", "action": "retry", "items": items}
+        reverse("admin:sagaops_saga_bulk_new"), {"reason": "x", "action": "retry", "items": items, "rate": 10}
     )
 
     assert response.status_code == 200

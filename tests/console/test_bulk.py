@@ -1,15 +1,16 @@
-"""Bulk actions: the preview lists exactly the sagas touched; each is fenced; partial success is reported."""
+"""Bulk actions on a list (a failure group, ticked sagas): the preview lists exactly the sagas
+touched; each is fenced; partial success is reported."""
 
 import json
 
 import pytest
 from django.urls import reverse
 
+from sagaops.bulk_selectors import bulk_outcomes
 from sagaops.console.selectors import Signature
-from sagaops.console.services import bulk_action_run
 from sagaops.models import BulkAction, Saga
 from tests.console.factories import make_saga
-from tests.helpers import wait_for_status
+from tests.helpers import run_bulk, wait_for_status
 
 GROUP = Signature("test.flow", "e", "forward", "tests.sagas.TransientError")
 
@@ -24,7 +25,8 @@ def confirm(client, response, reason="payments is back"):
         "action": form["action"].value(),
         "items": form["items"].value(),
         "reason": reason,
-        "step": response.context["step"],
+        "rate": 100,
+        "bulk_step": response.context["step"],
         "source": response.context["source"],
     }
     return client.post(reverse("admin:sagaops_saga_bulk_new"), data)
@@ -49,20 +51,20 @@ def test_a_group_bulk_reports_partial_success(repair_client, repairer):
     # between the preview and the run another operator acted on one of them
     Saga.objects.filter(pk=sagas[0].pk).update(version=99)
 
-    bulk = bulk_action_run(bulk_id=bulk.pk)
+    bulk = run_bulk(bulk.pk)
 
-    assert (bulk.count("done"), bulk.count("refused")) == (2, 1)
-    assert "changed since you looked" in bulk.results[str(sagas[0].pk)]["message"]
+    assert (bulk_outcomes(bulk)["applied"], bulk_outcomes(bulk)["refused"]) == (2, 1)
+    assert "changed since you looked" in bulk.items.get(saga_id=sagas[0].pk).message
     page = repair_client.get(reverse("admin:sagaops_saga_bulk", args=[bulk.pk])).content.decode()
-    assert "Partial: 2 done, 1 refused" in page
+    assert "Partial: 2 applied, 1 refused" in page
 
 
 @pytest.mark.django_db
 def test_a_per_step_group_action_takes_the_step_from_the_group(repair_client):
     saga = make_saga("forward")
     response = confirm(repair_client, preview(repair_client, "skip_step"))
-    bulk = bulk_action_run(bulk_id=BulkAction.objects.get().pk)
-    assert response.status_code == 302 and bulk.step == "e" and bulk.count("done") == 1
+    bulk = run_bulk(BulkAction.objects.get().pk)
+    assert response.status_code == 302 and bulk.step == "e" and bulk_outcomes(bulk)["applied"] == 1
     assert saga.steps.get(name="e").status == "skipped"
 
 
@@ -79,7 +81,7 @@ def test_a_viewer_cannot_start_a_bulk(view_client):
     make_saga("forward")
     assert preview(view_client, "resolve").status_code == 403
     items = json.dumps([{"saga": str(make_saga("forward").pk), "version": 7}])
-    data = {"action": "resolve", "items": items, "reason": "x"}
+    data = {"action": "resolve", "items": items, "reason": "x", "rate": 10}
     assert view_client.post(reverse("admin:sagaops_saga_bulk_new"), data).status_code == 403
 
 
@@ -92,9 +94,9 @@ def test_bulk_from_the_saga_list(repair_client):
     response = repair_client.post(reverse("admin:sagaops_saga_changelist"), data)
     assert response.status_code == 200 and len(response.context["rows"]) == 3
     confirm(repair_client, response, reason="settled with finance")
-    bulk = bulk_action_run(bulk_id=BulkAction.objects.get().pk)
-    assert (bulk.count("done"), bulk.count("refused")) == (2, 1)
-    assert "cannot resolve a completed saga" in bulk.results[str(done.pk)]["message"]
+    bulk = run_bulk(BulkAction.objects.get().pk)
+    assert (bulk_outcomes(bulk)["applied"], bulk_outcomes(bulk)["refused"]) == (2, 1)
+    assert "cannot resolve a completed saga" in bulk.items.get(saga_id=done.pk).message
 
 
 @pytest.mark.django_db
@@ -113,4 +115,4 @@ def test_a_bulk_runs_in_the_worker_and_the_sagas_complete(repair_client):
     for saga in sagas:
         assert wait_for_status(saga.pk, ("completed",)).status == "completed"
     bulk.refresh_from_db()
-    assert bulk.status == "done" and bulk.count("done") == 2
+    assert bulk.status == "done" and bulk_outcomes(bulk)["applied"] == 2

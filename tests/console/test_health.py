@@ -17,6 +17,7 @@ from sagaops.redis import get_redis
 pytestmark = pytest.mark.django_db
 
 defaults = importlib.import_module("sagaops.observability.migrations.0002_health_alerts")
+one_version_alert = importlib.import_module("sagaops.observability.migrations.0005_one_version_alert")
 
 
 def checks() -> dict[str, health.Check]:
@@ -66,8 +67,9 @@ def test_a_fresh_install_has_default_rules_that_mail_the_admins(settings):
     AlertRule.objects.all().delete()
     defaults.create_default_rules(django_apps, None)
     defaults.create_default_rules(django_apps, None)  # idempotent
+    one_version_alert.to_version_unserved(django_apps, None)  # the migrations after 0002
     kinds = set(AlertRule.objects.values_list("kind", flat=True))
-    assert kinds == {"saga_stuck", "compensation_failed", "no_worker", "tick_lag_over", "unknown_version"}
+    assert kinds == {"saga_stuck", "compensation_failed", "no_worker", "tick_lag_over", "version_unserved"}
     assert AlertRule.objects.count() == 5
     settings.ADMINS = [("On call", "oncall@example.com")]
     assert AlertRule.objects.get(kind="no_worker").recipients == ["oncall@example.com"]

@@ -159,9 +159,8 @@ def test_bulk_pages(repair_client, repairer):
     from sagaops.models import BulkAction
 
     saga = make_saga("forward")
-    bulk = BulkAction.objects.create(
-        user=repairer, action="resolve", reason="x", source="saga list", items=[{"saga": str(saga.pk), "version": 7}]
-    )
+    bulk = BulkAction.objects.create(user=repairer, action="resolve", reason="x", source="saga list", total=1)
+    bulk.items.create(saga_id=saga.pk, version=7)
     assert "saga list" in repair_client.get(reverse("admin:sagaops_saga_bulk_list")).content.decode()
     page = repair_client.get(reverse("admin:sagaops_saga_bulk", args=[bulk.pk])).content.decode()
     assert "0 of 1 processed" in page and 'http-equiv="refresh"' in page

@@ -16,7 +16,6 @@ _TITLES = {
     "timer_backlog_over": "timer backlog",
     "no_worker": "no Celery worker alive",
     "tick_lag_over": "timer tick late",
-    "unknown_version": "definition version no worker knows",
 }
 
 
@@ -89,10 +88,8 @@ def digest(rule, alerts: list) -> dict:
 
 
 def threshold_alert(rule, value: float) -> dict:
-    unit = {"timer_backlog_over": "s", "no_worker": "s", "tick_lag_over": "s", "unknown_version": " versions"}.get(
-        rule.kind, " sagas"
-    )
-    health = rule.kind in ("no_worker", "tick_lag_over", "unknown_version")
+    unit = {"timer_backlog_over": "s", "no_worker": "s", "tick_lag_over": "s"}.get(rule.kind, " sagas")
+    health = rule.kind in ("no_worker", "tick_lag_over")
     page = "dashboard/#system-health" if health else "?status__exact=stuck"
     link = f"{console_base()}/admin/sagaops/saga/{page}"
     subject = f"[sagaops] {_TITLES.get(rule.kind, rule.kind)}: {value:g}{unit} (threshold {rule.threshold}{unit})"
@@ -105,8 +102,6 @@ def threshold_alert(rule, value: float) -> dict:
         "Start a worker (celery -A <project> worker) and check its log.",
         "tick_lag_over": f"The timer tick last ran {value:.0f} s ago: retries, leases and deadlines do not fire. "
         "Check that celery beat is running.",
-        "unknown_version": f"{value:g} definition version(s) have active sagas that no live worker has registered: "
-        "those sagas cannot advance. Deploy a worker that still registers them.",
     }[rule.kind]
     body = f"{what}\n\nConsole: {link}\n\nAlert rule: {rule.name}"
     return {

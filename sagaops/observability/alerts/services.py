@@ -180,7 +180,6 @@ def digests_send(*, now=None) -> int:
 HEALTH_MEASURES = {
     Kind.NO_WORKER: health.seconds_without_worker,
     Kind.TICK_LAG_OVER: health.tick_lag,
-    Kind.UNKNOWN_VERSION: health.unknown_version_count,
 }
 
 
