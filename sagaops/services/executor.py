@@ -7,18 +7,16 @@ to the broker only to wait (a retry delay, an async callback, a lease).
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import time
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -28,10 +26,10 @@ from sagaops.definitions import SagaDefinition, Step, StepContext, get_definitio
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
-from sagaops.rules import Change, Event, Move, MoveKind, failure_of
+from sagaops.rules import Change, Move, MoveKind, failure_of
 from sagaops.services.breaker import breaker_record
 from sagaops.services.holds import holds_in_force
-from sagaops.services.transitions import after_commit, apply_change, set_wake
+from sagaops.services.transitions import LocalRun, apply_change, set_wake
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
 
@@ -111,6 +109,13 @@ def _unlock(saga: Saga, token: str) -> None:
         log.warning("could not release the lock of saga %s; it expires by itself", saga.pk)
 
 
+def release_connection() -> None:
+    """Before a remote call: with a connection pool (a threads-pool worker), hand the database
+    connection back while the call waits, so that a few connections serve hundreds of calls."""
+    if settings.SAGAOPS_DB_POOL and not connection.in_atomic_block:
+        connection.close()
+
+
 def to_json(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
@@ -135,7 +140,7 @@ class Executor:
         self.holds = holds  # the holds in force, read once per advance
         self.running_index = 0  # the local step a run is executing
         self.step_error: BaseException | None = None  # what interrupted it, if anything
-        self.run_events: list[Event] | None = None  # a local run's events, published at its commit
+        self.local_run: LocalRun | None = None  # the run of local steps in progress, if any
 
     # --- the loop ---
 
@@ -198,8 +203,8 @@ class Executor:
         return True
 
     def write(self, change: Change) -> None:
-        """The fenced write of one change; inside a local run its publication waits for the commit."""
-        apply_change(self.saga, self.steps, change, published_by_caller=self.run_events)
+        """The fenced write of one change; inside a local run, the run writes the saga row once."""
+        apply_change(self.saga, self.steps, change, run=self.local_run)
 
     # --- helpers ---
 
@@ -222,6 +227,8 @@ class Executor:
     def reload(self, *, expected_version: int) -> None:
         """After a rollback the in-memory rows may be ahead of the database: read them again. If
         the saga moved meanwhile (another executor, an operator), the failure is not ours to write."""
+        if self.local_run is not None:
+            self.local_run.flush(self.saga)  # what the run's earlier steps changed, before reading back
         self.saga.refresh_from_db()
         self.steps = list(SagaStep.objects.filter(saga_id=self.saga.pk).order_by("index"))
         if self.saga.version != expected_version:
@@ -249,6 +256,7 @@ class Executor:
         """The call runs outside any transaction; its outcome is checkpointed under the fence."""
         spec = self.step_def(step)
         attempt = step.attempts
+        release_connection()
         try:
             with step_timeout(step.name, spec.timeout):
                 result = to_json(spec.action(self.context(step, attempt=attempt)))
@@ -275,13 +283,13 @@ class Executor:
         self.step_error = None
         try:
             with transaction.atomic():
-                self.run_events = []
+                self.local_run = LocalRun(version=version)
                 try:
                     self.run_locals(claimed, alone=alone)
-                    # The run commits once: mirror its final state and all its events once.
-                    transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
+                    self.local_run.flush(self.saga)
+                    self.local_run.publish_on_commit(self.saga)
                 finally:
-                    self.run_events = None
+                    self.local_run = None
         except ConcurrentUpdate:
             raise
         except (DatabaseError, TransactionManagementError) as error:

@@ -29,7 +29,9 @@ def fenced_write(
     step_values: dict[str, Any],
     events: list[SagaEvent],
 ) -> bool:
-    """Apply the writes if the saga is still at `version`; False (nothing written) otherwise."""
+    """Apply the writes if the saga is still at `version`; False (nothing written) otherwise.
+
+    With no `saga_values` the saga row is only checked and locked, not updated."""
     conn = connections[default_connection.alias]
     step_values = step_values if step is not None else {}
     if "last_traceback" in step_values:
@@ -75,10 +77,14 @@ def _cast(field) -> str:
 @lru_cache(maxsize=256)
 def _statement(saga_names: tuple[str, ...], step_names: tuple[str, ...], events: int) -> str:
     saga_table, pk, version = _q(Saga._meta.db_table), _q(Saga._meta.pk.column), _q("version")
-    ctes = [
-        f"fenced AS (UPDATE {saga_table} SET {_assignments(Saga, saga_names)} "
-        f"WHERE {pk} = %s AND {version} = %s RETURNING 1)"
-    ]
+    if saga_names:
+        assignments = _assignments(Saga, saga_names)
+        fence = f"UPDATE {saga_table} SET {assignments} WHERE {pk} = %s AND {version} = %s RETURNING 1"
+    else:
+        # No saga field to write (a run of local steps writes them once, at its end): the fence
+        # still checks the version, and the row lock keeps it until the run commits.
+        fence = f"SELECT 1 FROM {saga_table} WHERE {pk} = %s AND {version} = %s FOR UPDATE"
+    ctes = [f"fenced AS ({fence})"]
     if step_names:
         ctes.append(
             f"step AS (UPDATE {_q(SagaStep._meta.db_table)} SET {_assignments(SagaStep, step_names)} "
