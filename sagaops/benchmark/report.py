@@ -181,7 +181,7 @@ def write_paced(write: Write, arrival: float, seconds: float, engine: Run, chain
         ("start, queue -> first claim", phases.to_claim),
         ("first claim -> done", phases.running),
     ):
-        write(f"    {name:26}{part.line()}")
+        write(f"    {name:30}{part.line()}")
 
 
 def write_cost(write: Write, s: Sample, drained: Run) -> None:
