@@ -110,17 +110,6 @@ def _unlock(saga: Saga, token: str) -> None:
         log.warning("could not release the lock of saga %s; it expires by itself", saga.pk)
 
 
-def commit_without_flush_wait() -> None:
-    """The claim of a local attempt commits without waiting for its WAL flush.
-
-    It is committed, and visible, at once: a worker that dies in the attempt leaves it counted.
-    Only a crash of PostgreSQL itself within a moment could lose it, and then it loses the local
-    run after it as well: the run commits later, and its flush writes the claim's WAL before its own.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def release_connection() -> None:
     """Before a remote call: with a connection pool (a threads-pool worker), hand the database
     connection back while the call waits, so that a few connections serve hundreds of calls."""
@@ -214,9 +203,9 @@ class Executor:
             self.write(rules.on_compensation_lease_expired(self.definition, step, now=now))
         return True
 
-    def write(self, change: Change) -> None:
+    def write(self, change: Change, *, wait_for_flush: bool = True) -> None:
         """The fenced write of one change; inside a local run, the run writes the saga row once."""
-        apply_change(self.saga, self.steps, change, run=self.local_run)
+        apply_change(self.saga, self.steps, change, run=self.local_run, wait_for_flush=wait_for_flush)
 
     # --- helpers ---
 
@@ -257,15 +246,21 @@ class Executor:
     # --- forward ---
 
     def run_step(self, step: SagaStep, *, alone: bool = False) -> None:
-        """Claim the attempt in its own commit (counted even if the worker dies), then run it."""
-        claim = rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now())
-        if self.step_def(step).kind == "local":
-            with transaction.atomic():
-                commit_without_flush_wait()
-                self.write(claim)
+        """Claim the attempt in its own commit (counted even if the worker dies), then run it.
+
+        A local attempt's claim commits without waiting for its WAL flush: it is committed, and
+        visible, at once, so a worker that dies in the attempt leaves it counted. Only a crash of
+        PostgreSQL itself within a moment could lose it, and then it loses the local run after it
+        as well: the run commits later, and its flush writes the claim's WAL before its own. A
+        remote attempt's call has effects elsewhere: its claim waits for the disk.
+        """
+        local = self.step_def(step).kind == "local"
+        self.write(
+            rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now()), wait_for_flush=not local
+        )
+        if local:
             self.run_local_run(step, alone=alone)
         else:
-            self.write(claim)
             self.run_remote(step)
 
     def run_remote(self, step: SagaStep) -> None:

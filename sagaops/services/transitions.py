@@ -38,6 +38,7 @@ def transition(
     events: list[Event] = (),
     enqueue_advance: bool = False,
     run: LocalRun | None = None,
+    wait_for_flush: bool = True,
 ) -> None:
     """Apply one transition; raises ConcurrentUpdate if someone else moved the saga first.
 
@@ -45,6 +46,8 @@ def transition(
     local step's savepoint holds its action and this checkpoint, and rolls both back together.
     After commit the new state goes to the Redis mirror. Inside a `run` (transitions that commit
     together) the saga row is written once for the run and its events are published once.
+    `wait_for_flush=False`: when this transition commits on its own, its commit does not wait for
+    the disk (see `fenced_write`).
     """
     saga_changes = dict(saga_changes or {})
     step_changes = dict(step_changes or {})
@@ -64,6 +67,7 @@ def transition(
             step=step,
             step_values=step_changes,
             events=[event_row(saga, e, new_version) for e in events],
+            wait_for_flush=wait_for_flush,
         )
         if not written:
             raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
@@ -176,6 +180,7 @@ def apply_change(
     *,
     enqueue_advance: bool = False,
     run: LocalRun | None = None,
+    wait_for_flush: bool = True,
 ) -> None:
     """Write a rule's change: its saga fields, its step's fields and its events, under the fence."""
     step = steps[change.step_index] if change.step_index is not None else None
@@ -187,4 +192,5 @@ def apply_change(
         events=change.events,
         enqueue_advance=enqueue_advance,
         run=run,
+        wait_for_flush=wait_for_flush,
     )

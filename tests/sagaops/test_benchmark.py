@@ -77,9 +77,9 @@ def test_probe_counts_a_run_of_local_steps_as_a_claim_and_one_commit():
     # waiting for its flush; then per step a savepoint (kept, not released) and one write (the saga
     # row written once, with the last step), and one commit for the whole run
     steps = len(flows.STEP_NAMES)
-    assert counts.queries == 1 + 2 + 2 * steps
+    assert counts.queries == 1 + 1 + 2 * steps
     assert counts.commits == 2
-    assert counts.db_round_trips == 1 + 4 + 2 * steps + 2  # the claim's BEGIN/SET/write/COMMIT, the run's BEGIN, COMMIT
+    assert counts.db_round_trips == 1 + 3 + 2 * steps + 2  # the claim's BEGIN/write/COMMIT, the run's BEGIN, COMMIT
     # lock, unlock, the claim mirrored (EVALSHA + ZADD of its lease), the run mirrored (EVALSHA + ZREM)
     assert sum(counts.redis_commands.values()) == 6
 
