@@ -7,7 +7,7 @@
 #   make bench-hosts checkout throughput with 1, 2 and 3 worker hosts on RabbitMQ (docs/SCALING.md)
 #   make bench-failover  how long timers stop when the leading beat is killed
 #   make lint      ruff check + ruff format --check
-#   make bench     the engine against a bare Celery chain on its own database (docs/PERFORMANCE.md)
+#   make bench     the engine against a bare Celery chain and DBOS on its own databases (docs/PERFORMANCE.md)
 #   make soak      thousands of checkouts under faults and worker kills, then the invariants
 #   make bench-scale  storage, HOT updates, prune, tick drain, reconcile, rebuild at 100k+ sagas
 
@@ -83,7 +83,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install
+# The peer the benchmark runs beside the engine (DBOS); without it the run says so and goes on.
+BENCH_STAMP := $(VENV)/.sagaops-bench-installed
+$(BENCH_STAMP): requirements-bench.txt | $(BIN)/python
+	-$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt && touch $@
+
+bench: install $(BENCH_STAMP)
 	$(BENCH_ENV) $(MANAGE) sagaops_preflight
 	$(BENCH_ENV) $(MANAGE) migrate --noinput --verbosity 0
 	$(BENCH_ENV) $(MANAGE) sagaops_bench $(BENCH_ARGS)

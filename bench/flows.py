@@ -1,4 +1,5 @@
-"""The benchmark's workload: four trivial local steps, as a saga and as a bare Celery chain.
+"""The benchmark's workloads: four trivial local steps, and three calls to a remote participant,
+each as a saga and as a bare Celery chain.
 
 The worker imports this module through SAGAOPS_SAGA_MODULES, which registers both the saga
 definition and the chain's task.
@@ -6,6 +7,10 @@ definition and the chain's task.
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
+import threading
 import time
 
 from celery import chain, shared_task
@@ -53,6 +58,59 @@ def chain_start(*, run_id: str, label: str, payload: dict) -> None:
         chain_step.s({"payload": payload}, first),
         *(chain_step.s(name) for name in middle),
         chain_step.s(last, run_id=run_id, label=label),
+    ).apply_async()
+
+
+REMOTE_TYPE = "bench.three_remote"
+REMOTE_STEPS = ("first", "second", "third")
+# host:port of the benchmark's participant (bench/participant.py), set in the worker.
+PARTICIPANT_ENV = "SAGAOPS_BENCH_PARTICIPANT"
+_http = threading.local()
+
+
+def participant_call(key: str) -> dict:
+    """POST the step to the participant with its idempotency key; one kept-alive connection per thread."""
+    conn = getattr(_http, "conn", None)
+    if conn is None:
+        host, port = os.environ[PARTICIPANT_ENV].rsplit(":", 1)
+        conn = _http.conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("POST", "/step", body=json.dumps({"key": key}), headers={"Content-Type": "application/json"})
+        return json.loads(conn.getresponse().read())
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        _http.conn = None
+        raise
+
+
+def remote(ctx: StepContext) -> dict:
+    return participant_call(ctx.idempotency_key)
+
+
+three_remote = register(
+    SagaDefinition(
+        name=REMOTE_TYPE,
+        description="Benchmark: three calls to a remote participant.",
+        steps=[Step(name, remote, compensation=untouch, kind="remote", timeout=10) for name in REMOTE_STEPS],
+    )
+)
+
+
+@shared_task(name="sagaops.benchmark.remote_chain_step")
+def remote_chain_step(results: dict, step: str, run_id: str = "", label: str = "") -> dict:
+    """One step of the bare chain of remote calls: the same call, keyed like the saga's."""
+    results = {**results, step: participant_call(f"{run_id}:{step}")}
+    if label:
+        get_redis().rpush(done_key(label), f"{run_id} {time.time()}")
+    return results
+
+
+def remote_chain_start(*, run_id: str, label: str, payload: dict) -> None:
+    first, *middle, last = REMOTE_STEPS
+    chain(
+        remote_chain_step.s({"payload": payload}, first, run_id=run_id),
+        *(remote_chain_step.s(name, run_id=run_id) for name in middle),
+        remote_chain_step.s(last, run_id=run_id, label=label),
     ).apply_async()
 
 

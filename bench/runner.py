@@ -81,20 +81,22 @@ def reset() -> None:
 class Worker:
     """One `celery worker --concurrency 2` process on the benchmark's database and broker."""
 
-    def __init__(self, concurrency: int, queues: str = "") -> None:
+    def __init__(self, concurrency: int, queues: str = "", pool: str = "prefork", env: dict | None = None) -> None:
         self.concurrency = concurrency
         self.queues = queues  # empty: every queue the app declares
-        self.name = f"bench{os.getpid()}"
-        self.log = LOG_DIR / "worker.log"
+        self.pool = pool
+        self.env = env or {}
+        self.name = f"bench{os.getpid()}{pool}"
+        self.log = LOG_DIR / f"worker-{pool}.log"
         self.proc: subprocess.Popen | None = None
         self.node = ""
 
     def start(self) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         modules = [m for m in settings.SAGAOPS_SAGA_MODULES if m != flows.__name__] + [flows.__name__]
-        env = {**os.environ, "SAGAOPS_SAGA_MODULES": ",".join(modules), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "SAGAOPS_SAGA_MODULES": ",".join(modules), "PYTHONUNBUFFERED": "1", **self.env}
         cmd = [sys.executable, "-m", "celery", "-A", "project", "worker", "-n", f"{self.name}@%h"]
-        cmd += [f"--concurrency={self.concurrency}", "--loglevel=WARNING"]
+        cmd += [f"--concurrency={self.concurrency}", f"--pool={self.pool}", "--loglevel=WARNING"]
         cmd += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
         if self.queues:
             cmd += ["-Q", self.queues]
@@ -175,6 +177,7 @@ class Run:
     label: str
     submitted: dict[str, float] = field(default_factory=dict)  # id -> submission time
     finished: dict[str, float] = field(default_factory=dict)  # id -> completion time
+    sent: dict[str, float] = field(default_factory=dict)  # id -> when the submitter actually began it
     failed: int = 0
     worker_cpu: float = 0.0
     worst_lag: float = 0.0
@@ -193,9 +196,19 @@ class Run:
     def latency(self) -> Latency:
         return Latency.of([done - self.submitted[key] for key, done in self.finished.items()])
 
+    @property
+    def lag(self) -> Latency:
+        """How late the submitter began each one, behind its schedule."""
+        return Latency.of([self.sent[key] - at for key, at in self.submitted.items() if key in self.sent])
 
-def submit_saga(label: str, i: int) -> str:
-    saga, _ = saga_start(saga_type=flows.SAGA_TYPE, payload={"i": i}, correlation_id=label)
+    @property
+    def latency_from_sent(self) -> Latency:
+        """From when the submitter began each one: its own lag left out."""
+        return Latency.of([done - self.sent[key] for key, done in self.finished.items() if key in self.sent])
+
+
+def submit_saga(label: str, i: int, saga_type: str = flows.SAGA_TYPE) -> str:
+    saga, _ = saga_start(saga_type=saga_type, payload={"i": i}, correlation_id=label)
     return str(saga.pk)
 
 
@@ -226,6 +239,30 @@ def collect_chain(run: Run) -> None:
     for entry in get_redis().lrange(flows.done_key(run.label), 0, -1):
         run_id, done = entry.split()
         run.finished[run_id] = float(done)
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Where an engine saga's end-to-end time went (ms): the submitter's lag behind the schedule;
+    from when the submitter began it to its first step's claim (the start's INSERT and commit, the
+    enqueue, the broker, a free worker process, the load and the lock); and from that claim to the
+    last checkpoint (the claim's commit, the run of local steps and its commit)."""
+
+    lag: Latency
+    to_claim: Latency
+    running: Latency
+
+
+def engine_phases(run: Run) -> Phases:
+    first_claim = dict(
+        SagaStep.objects.filter(saga__correlation_id=run.label, index=0).values_list("saga_id", "started_at")
+    )
+    to_claim, running = [], []
+    for key, done in run.finished.items():
+        claimed = first_claim[uuid.UUID(key)].timestamp()
+        to_claim.append(claimed - run.sent[key])
+        running.append(done - claimed)
+    return Phases(run.lag, Latency.of(to_claim), Latency.of(running))
 
 
 @dataclass(frozen=True)
@@ -306,7 +343,9 @@ def _submit(kind: Kind, run: Run, count: int, due: Callable[[int], float] | None
                     time.sleep(pause)
                 else:
                     lags.append(-pause)
-                run.submitted[kind.submit(run.label, i)] = at
+                began = time.time()
+                key = kind.submit(run.label, i)
+                run.submitted[key], run.sent[key] = at, began
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             errors.append(error)
         finally:
@@ -332,6 +371,7 @@ class Sample:
     advance: Counts
     start_cpu: float
     advance_cpu: float
+    wal_bytes: int  # over the CPU pass: WAL written while `sagas` sagas started and ran
 
 
 def sample_in_process(sagas: int, label: str) -> Sample:
@@ -348,13 +388,21 @@ def sample_in_process(sagas: int, label: str) -> Sample:
             after = probe.snapshot()
             start, advance = start + (middle - before), advance + (after - middle)
     start_cpu = advance_cpu = 0.0
+    wal_before = _wal_lsn()
     for i in range(sagas):
         t0 = time.process_time()
         saga_id = submit_saga(f"{label}-cpu", i)
         t1 = time.process_time()
         saga_advance(saga_id=saga_id)
         start_cpu, advance_cpu = start_cpu + t1 - t0, advance_cpu + time.process_time() - t1
-    return Sample(sagas, start, advance, start_cpu, advance_cpu)
+    return Sample(sagas, start, advance, start_cpu, advance_cpu, _wal_lsn() - wal_before)
+
+
+def _wal_lsn() -> int:
+    """Bytes of WAL the server has written so far (server-wide: other databases count too)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+        return int(cursor.fetchone()[0])
 
 
 def profile_in_process(sagas: int, label: str) -> str:

@@ -143,6 +143,13 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sagaops")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# A worker on Celery's threads pool (I/O-bound remote steps, README) shares a few connections among
+# hundreds of threads: SAGAOPS_DB_POOL=N gives it psycopg's pool of at most N connections, and a
+# remote step hands its connection back while the call waits (docs/PERFORMANCE.md).
+SAGAOPS_DB_POOL = int(os.environ.get("SAGAOPS_DB_POOL", "0"))
+if SAGAOPS_DB_POOL:
+    DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": SAGAOPS_DB_POOL, "timeout": 30}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis db 1 holds the cache and the saga mirror; db 0 is the Celery broker.

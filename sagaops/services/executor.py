@@ -7,17 +7,15 @@ to the broker only to wait (a retry delay, an async callback, a lease).
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import time
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import redis
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -28,10 +26,11 @@ from sagaops.definitions import SagaDefinition, Step, StepContext, get_definitio
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
-from sagaops.rules import Change, Event, Move, MoveKind, failure_of
+from sagaops.rules import Change, Move, MoveKind, failure_of
 from sagaops.services.breaker import breaker_record
 from sagaops.services.holds import holds_in_force
-from sagaops.services.transitions import after_commit, apply_change, set_wake
+from sagaops.services.savepoints import kept_savepoint
+from sagaops.services.transitions import LocalRun, apply_change, set_wake
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
 
@@ -111,6 +110,14 @@ def _unlock(saga: Saga, token: str) -> None:
         log.warning("could not release the lock of saga %s; it expires by itself", saga.pk)
 
 
+def release_connection() -> None:
+    """Before a remote call: with Django's psycopg connection pool (a threads-pool worker,
+    `SAGAOPS_DB_POOL` in this project's settings), hand the database connection back while the
+    call waits, so that a few connections serve hundreds of calls."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
 def to_json(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
@@ -135,7 +142,7 @@ class Executor:
         self.holds = holds  # the holds in force, read once per advance
         self.running_index = 0  # the local step a run is executing
         self.step_error: BaseException | None = None  # what interrupted it, if anything
-        self.run_events: list[Event] | None = None  # a local run's events, published at its commit
+        self.local_run: LocalRun | None = None  # the run of local steps in progress, if any
 
     # --- the loop ---
 
@@ -197,9 +204,9 @@ class Executor:
             self.write(rules.on_compensation_lease_expired(self.definition, step, now=now))
         return True
 
-    def write(self, change: Change) -> None:
-        """The fenced write of one change; inside a local run its publication waits for the commit."""
-        apply_change(self.saga, self.steps, change, published_by_caller=self.run_events)
+    def write(self, change: Change, *, wait_for_flush: bool = True) -> None:
+        """The fenced write of one change; inside a local run, the run writes the saga row once."""
+        apply_change(self.saga, self.steps, change, run=self.local_run, wait_for_flush=wait_for_flush)
 
     # --- helpers ---
 
@@ -222,6 +229,8 @@ class Executor:
     def reload(self, *, expected_version: int) -> None:
         """After a rollback the in-memory rows may be ahead of the database: read them again. If
         the saga moved meanwhile (another executor, an operator), the failure is not ours to write."""
+        if self.local_run is not None:
+            self.local_run.flush(self.saga)  # what the run's earlier steps changed, before reading back
         self.saga.refresh_from_db()
         self.steps = list(SagaStep.objects.filter(saga_id=self.saga.pk).order_by("index"))
         if self.saga.version != expected_version:
@@ -238,9 +247,19 @@ class Executor:
     # --- forward ---
 
     def run_step(self, step: SagaStep, *, alone: bool = False) -> None:
-        """Claim the attempt in its own commit (counted even if the worker dies), then run it."""
-        self.write(rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now()))
-        if self.step_def(step).kind == "local":
+        """Claim the attempt in its own commit (counted even if the worker dies), then run it.
+
+        A local attempt's claim commits without waiting for its WAL flush: it is committed, and
+        visible, at once, so a worker that dies in the attempt leaves it counted. Only a crash of
+        PostgreSQL itself within a moment could lose it, and then it loses the local run after it
+        as well: the run commits later, and its flush writes the claim's WAL before its own. A
+        remote attempt's call has effects elsewhere: its claim waits for the disk.
+        """
+        local = self.step_def(step).kind == "local"
+        self.write(
+            rules.on_step_claimed(self.saga, self.definition, step, now=timezone.now()), wait_for_flush=not local
+        )
+        if local:
             self.run_local_run(step, alone=alone)
         else:
             self.run_remote(step)
@@ -249,6 +268,7 @@ class Executor:
         """The call runs outside any transaction; its outcome is checkpointed under the fence."""
         spec = self.step_def(step)
         attempt = step.attempts
+        release_connection()
         try:
             with step_timeout(step.name, spec.timeout):
                 result = to_json(spec.action(self.context(step, attempt=attempt)))
@@ -275,13 +295,13 @@ class Executor:
         self.step_error = None
         try:
             with transaction.atomic():
-                self.run_events = []
+                self.local_run = LocalRun(version=version)
                 try:
                     self.run_locals(claimed, alone=alone)
-                    # The run commits once: mirror its final state and all its events once.
-                    transaction.on_commit(partial(after_commit, copy.copy(self.saga), self.run_events, False))
+                    self.local_run.flush(self.saga)
+                    self.local_run.publish_on_commit(self.saga)
                 finally:
-                    self.run_events = None
+                    self.local_run = None
         except ConcurrentUpdate:
             raise
         except (DatabaseError, TransactionManagementError) as error:
@@ -314,7 +334,7 @@ class Executor:
         spec = self.step_def(step)
         version = self.saga.version
         try:
-            with transaction.atomic():
+            with kept_savepoint():
                 with step_timeout(step.name, spec.timeout):
                     result = to_json(spec.action(self.context(step, attempt=attempt)))
                 self.write(

@@ -28,13 +28,18 @@ def fenced_write(
     step: SagaStep | None,
     step_values: dict[str, Any],
     events: list[SagaEvent],
+    wait_for_flush: bool = True,
 ) -> bool:
-    """Apply the writes if the saga is still at `version`; False (nothing written) otherwise."""
+    """Apply the writes if the saga is still at `version`; False (nothing written) otherwise.
+
+    With no `saga_values` the saga row is only checked and locked, not updated. With
+    `wait_for_flush=False` the transaction's commit does not wait for its WAL to reach the disk
+    (`synchronous_commit` off for this transaction only, set in the same statement)."""
     conn = connections[default_connection.alias]
     step_values = step_values if step is not None else {}
     if "last_traceback" in step_values:
         step_values = {**step_values, "last_traceback": bounded_traceback(step_values["last_traceback"] or "")}
-    sql = _statement(tuple(saga_values), tuple(step_values), len(events))
+    sql = _statement(tuple(saga_values), tuple(step_values), len(events), wait_for_flush)
     params = _prepared(Saga, saga_values, conn)
     params += [saga.pk, version]
     if step_values:
@@ -73,12 +78,16 @@ def _cast(field) -> str:
 
 
 @lru_cache(maxsize=256)
-def _statement(saga_names: tuple[str, ...], step_names: tuple[str, ...], events: int) -> str:
+def _statement(saga_names: tuple[str, ...], step_names: tuple[str, ...], events: int, wait_for_flush: bool) -> str:
     saga_table, pk, version = _q(Saga._meta.db_table), _q(Saga._meta.pk.column), _q("version")
-    ctes = [
-        f"fenced AS (UPDATE {saga_table} SET {_assignments(Saga, saga_names)} "
-        f"WHERE {pk} = %s AND {version} = %s RETURNING 1)"
-    ]
+    if saga_names:
+        assignments = _assignments(Saga, saga_names)
+        fence = f"UPDATE {saga_table} SET {assignments} WHERE {pk} = %s AND {version} = %s RETURNING 1"
+    else:
+        # No saga field to write (a run of local steps writes them once, at its end): the fence
+        # still checks the version, and the row lock keeps it until the run commits.
+        fence = f"SELECT 1 FROM {saga_table} WHERE {pk} = %s AND {version} = %s FOR UPDATE"
+    ctes = [f"fenced AS ({fence})"]
     if step_names:
         ctes.append(
             f"step AS (UPDATE {_q(SagaStep._meta.db_table)} SET {_assignments(SagaStep, step_names)} "
@@ -93,4 +102,5 @@ def _statement(saga_names: tuple[str, ...], step_names: tuple[str, ...], events:
             f"events AS (INSERT INTO {_q(SagaEvent._meta.db_table)} ({columns}) "
             f"SELECT * FROM (VALUES {', '.join([row] * events)}) AS v WHERE EXISTS (SELECT FROM fenced))"
         )
-    return f"WITH {', '.join(ctes)} SELECT count(*) FROM fenced"
+    relaxed = "" if wait_for_flush else ", set_config('synchronous_commit', 'off', true)"
+    return f"WITH {', '.join(ctes)} SELECT count(*){relaxed} FROM fenced"

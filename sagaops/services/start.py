@@ -13,9 +13,10 @@ from django.utils import timezone
 from sagaops.conf import conf
 from sagaops.definitions import get_definition
 from sagaops.exceptions import IdempotencyConflict
-from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.models import Saga, SagaStep
 from sagaops.observability.tracing import trace_carrier
 from sagaops.rules import Event, EventKind
+from sagaops.services.saga_insert import saga_insert
 from sagaops.services.transitions import after_commit, event_row
 from sagaops.states import SagaStatus
 
@@ -75,7 +76,7 @@ def _context(payload: dict) -> dict:
 
 def _create(definition, payload: dict, idempotency_key, correlation_id: str, digest: str, started_by) -> Saga:
     now = timezone.now()
-    saga = Saga.objects.create(
+    saga = Saga(
         type=definition.name,
         definition_version=definition.version,
         status=SagaStatus.PENDING,
@@ -89,10 +90,8 @@ def _create(definition, payload: dict, idempotency_key, correlation_id: str, dig
         wake_at=now + timedelta(seconds=conf.SAGAOPS_START_GRACE),
         version=1,
     )
-    SagaStep.objects.bulk_create(
-        [SagaStep(saga=saga, index=i, name=step.name) for i, step in enumerate(definition.steps)]
-    )
+    steps = [SagaStep(saga=saga, index=i, name=step.name) for i, step in enumerate(definition.steps)]
     event = Event(EventKind.SAGA_STARTED, detail={"definition_version": definition.version})
-    SagaEvent.objects.bulk_create([event_row(saga, event, saga.version)])
+    saga_insert(saga, steps, [event_row(saga, event, saga.version)])  # one statement
     transaction.on_commit(lambda: after_commit(saga, [event], enqueue_advance=True))
     return saga

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -36,14 +37,17 @@ def transition(
     step_changes: dict[str, Any] | None = None,
     events: list[Event] = (),
     enqueue_advance: bool = False,
-    published_by_caller: list[Event] | None = None,
+    run: LocalRun | None = None,
+    wait_for_flush: bool = True,
 ) -> None:
     """Apply one transition; raises ConcurrentUpdate if someone else moved the saga first.
 
     Runs inside the caller's transaction when there is one, adding no savepoint of its own: a
     local step's savepoint holds its action and this checkpoint, and rolls both back together.
-    After commit the new state goes to the Redis mirror, unless the caller collects the events in
-    `published_by_caller` to publish them once for a run of transitions that commit together.
+    After commit the new state goes to the Redis mirror. Inside a `run` (transitions that commit
+    together) the saga row is written once for the run and its events are published once.
+    `wait_for_flush=False`: when this transition commits on its own, its commit does not wait for
+    the disk (see `fenced_write`).
     """
     saga_changes = dict(saga_changes or {})
     step_changes = dict(step_changes or {})
@@ -53,15 +57,17 @@ def transition(
         check_step_move(step.status, step_changes["status"])
     now = timezone.now()
     new_version = saga.version + 1
+    saga_values = {"version": new_version, "updated_at": now, **saga_changes}
     with transaction.atomic(savepoint=False):
         # One statement: the saga under its fence, the step and the events (see fenced_write).
         written = fenced_write(
             saga,
-            version=saga.version,
-            saga_values={"version": new_version, "updated_at": now, **saga_changes},
+            version=saga.version if run is None else run.version,
+            saga_values=saga_values if run is None else run.take(saga_values),
             step=step,
             step_values=step_changes,
             events=[event_row(saga, e, new_version) for e in events],
+            wait_for_flush=wait_for_flush,
         )
         if not written:
             raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
@@ -71,10 +77,48 @@ def transition(
         transition_written(events)
         for event in events:
             event.version = new_version
-        if published_by_caller is not None:
-            published_by_caller.extend(events)
+        if run is not None:
+            run.written(saga, events)
         else:
             transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
+
+
+@dataclass
+class LocalRun:
+    """Transitions that commit together (a run of local steps): one saga-row UPDATE for all of them.
+
+    The first write locks the saga row under the fence (`SELECT ... FOR UPDATE` at `version`, the
+    version in the database) without updating it; each step's checkpoint writes its step row and
+    events, each event with the version its transition reached, and the saga's changes collect
+    here. They are written in one fenced UPDATE with the transition that changes the saga's status
+    (it ends the run), or by `flush` at the run's end or before a rollback is read back.
+    """
+
+    version: int
+    pending: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def take(self, saga_values: dict[str, Any]) -> dict[str, Any]:
+        """What this transition writes to the saga row: nothing yet, or everything collected."""
+        self.pending.update(saga_values)
+        return self.pending if "status" in saga_values else {}
+
+    def written(self, saga: Saga, events: list[Event]) -> None:
+        self.events.extend(events)
+        if "status" in self.pending:
+            self.pending, self.version = {}, saga.version
+
+    def flush(self, saga: Saga) -> None:
+        """Write the collected saga changes (inside the run's transaction)."""
+        if not self.pending:
+            return
+        if not fenced_write(saga, version=self.version, saga_values=self.pending, step=None, step_values={}, events=[]):
+            raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
+        self.pending, self.version = {}, saga.version
+
+    def publish_on_commit(self, saga: Saga) -> None:
+        """The run commits once: mirror its final state and all its events once."""
+        transaction.on_commit(partial(after_commit, copy.copy(saga), self.events, False))
 
 
 def set_wake(saga: Saga, when) -> None:
@@ -133,7 +177,8 @@ def apply_change(
     change: Change,
     *,
     enqueue_advance: bool = False,
-    published_by_caller: list[Event] | None = None,
+    run: LocalRun | None = None,
+    wait_for_flush: bool = True,
 ) -> None:
     """Write a rule's change: its saga fields, its step's fields and its events, under the fence."""
     step = steps[change.step_index] if change.step_index is not None else None
@@ -144,5 +189,6 @@ def apply_change(
         step_changes=change.step,
         events=change.events,
         enqueue_advance=enqueue_advance,
-        published_by_caller=published_by_caller,
+        run=run,
+        wait_for_flush=wait_for_flush,
     )
