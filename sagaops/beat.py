@@ -29,12 +29,15 @@ LEASE_KEY = keys.BEAT_LEADER_KEY
 
 
 class LeaderLeaseScheduler(PersistentScheduler):
+    # The lease's key: every beat of one deployment must share it.
+    lease_key = LEASE_KEY
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lease_seconds = conf.SAGAOPS_BEAT_LEASE_SECONDS
         # A standby asks for the lease this often; the leader renews at least this often.
         self.poll_seconds = max(0.2, self.lease_seconds / 4)
-        self._lease = Lock(get_redis(), LEASE_KEY, timeout=self.lease_seconds, blocking=False, thread_local=False)
+        self._lease = Lock(get_redis(), self.lease_key, timeout=self.lease_seconds, blocking=False, thread_local=False)
         self.leading = False
 
     def tick(self, *args, **kwargs) -> float:

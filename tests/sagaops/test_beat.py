@@ -5,8 +5,16 @@ import pytest
 from django.test import override_settings
 
 from project.celery import app
-from sagaops.beat import LEASE_KEY, LeaderLeaseScheduler
+from sagaops.beat import LeaderLeaseScheduler
 from sagaops.redis import get_redis
+
+# The beats of these tests lease a key of their own: the suite's workers run embedded beats that
+# hold (and keep taking) the deployment's lease in the same Redis database.
+LEASE_KEY = "test:beat:leader"
+
+
+class IsolatedLeaseScheduler(LeaderLeaseScheduler):
+    lease_key = LEASE_KEY
 
 
 @pytest.fixture
@@ -15,7 +23,7 @@ def beats(tmp_path):
 
     def make(name):
         # Ticks close together: nothing of the schedule falls due, so nothing is sent.
-        scheduler = LeaderLeaseScheduler(app=app, schedule_filename=str(tmp_path / name))
+        scheduler = IsolatedLeaseScheduler(app=app, schedule_filename=str(tmp_path / name))
         made.append(scheduler)
         return scheduler
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sagaops.benchmark import flows
+from bench import flows
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services import saga_advance, saga_start
 
