@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from sagaops.console.tasks import run_bulk_action  # noqa: F401  (the console's bulk actions)
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
+from sagaops.services.branches import branch_run
 from sagaops.services.executor import saga_advance
 from sagaops.services.holds import hold_release_tick, holds_kick
 from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
@@ -26,6 +27,18 @@ TIMERS_QUEUE = "sagaops.timers"
 )
 def advance(saga_id: str) -> None:
     saga_advance(saga_id=saga_id)
+
+
+# One branch step of a Parallel group (or its compensation), claimed by the executor beforehand.
+@shared_task(
+    name="sagaops.tasks.run_branch",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def run_branch(saga_id: str, index: int, attempt: int, compensating: bool) -> None:
+    branch_run(saga_id=saga_id, index=index, attempt=attempt, compensating=compensating)
 
 
 def advances_enqueue(saga_ids: list[str]) -> None:
