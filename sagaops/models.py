@@ -48,8 +48,20 @@ class Saga(models.Model):
         related_name="+",
         db_index=False,  # saga_by_principal below leads with it
     )
+    # A child saga (sagaops.children.ChildSaga): the saga and the step that started it. No database
+    # constraint: retention prunes a finished parent without touching its children's rows.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="children",
+        db_index=False,  # saga_by_parent below, partial
+    )
+    parent_step = models.CharField(max_length=100, blank=True, default="")
 
-    # Six indexes, none on a column a checkpoint changes (version, updated_at, wake_at,
+    # Seven indexes, none on a column a checkpoint changes (version, updated_at, wake_at,
     # current_step, last_error): with free space on the page (fillfactor 70, migration 0006) a
     # checkpoint is a HOT update that writes no index entry. Only the few status changes of a
     # saga's life touch the partial index below. The timer index lives in SagaWake for the same
@@ -72,6 +84,8 @@ class Saga(models.Model):
                 condition=Q(status__in=["pending", "running", "compensating", "stuck"]),
             ),
             models.Index(fields=["correlation_id"], name="saga_by_correlation", condition=~Q(correlation_id="")),
+            # A parent's children (the console's and the API's links); written once, at the start.
+            models.Index(fields=["parent"], name="saga_by_parent", condition=Q(parent__isnull=False)),
             # The console's search by order id.
             models.Index(KeyTransform("order_id", KeyTransform("payload", "context")), name="saga_payload_order_id"),
         ]

@@ -12,6 +12,7 @@ import time
 
 from django.db import connection
 
+from sagaops.children import ChildSaga
 from sagaops.definitions import Parallel, RetryPolicy, SagaDefinition, Step, StepContext, register
 from sagaops.redis import get_redis
 
@@ -293,6 +294,30 @@ barrier_flow = register(
                 "together",
                 branches=[Step("left", at_the_barrier, kind="remote"), Step("right", at_the_barrier, kind="local")],
             ),
+        ],
+    )
+)
+
+
+# --- child sagas (tests/sagaops/test_children_e2e.py) ---
+
+child_flow = register(
+    SagaDefinition(
+        name="test.child",
+        steps=[
+            Step("c1", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+            Step("c2", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+        ],
+    )
+)
+
+parent_flow = register(
+    SagaDefinition(
+        name="test.parent",
+        steps=[
+            Step("before", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+            ChildSaga("kid", saga_type="test.child", payload=lambda ctx: ctx.payload.get("child", {}), timeout=20),
+            Step("after", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
         ],
     )
 )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection
 
-from sagaops.benchmark import runner
+from sagaops.benchmark import fanout, runner
 from sagaops.benchmark.runner import CHAIN, ENGINE, MirrorCost, Run, Sample, Worker
 from sagaops.benchmark.stats import per, ratio, verdict
 from sagaops.redis import get_redis
@@ -53,6 +53,7 @@ def run_benchmark(*, sagas: int, rate_seconds: float, sample: int, concurrency: 
         paced_engine = runner.paced(ENGINE, worker, arrival, rate_seconds, runner.now_label("paced"))
         paced_chain = runner.paced(CHAIN, worker, arrival, rate_seconds, runner.now_label("paced"))
         write_paced(write, arrival, rate_seconds, paced_engine, paced_chain)
+        fanout.fanout_report(worker, write, concurrency)  # Parallel groups: sagaops.benchmark.fanout
     finally:
         worker.stop()
     write_targets(write, measured, engine, chain, engine_drain, chain_drain, cost, paced_engine)

@@ -53,6 +53,7 @@ SERVICES: dict[str, Callable[..., Saga]] = {
     "skip_step": services.step_skip,
     "compensation_done": services.compensation_mark_done,
     "resolve": services.saga_resolve,
+    "retry_branch": services.branch_retry,
 }
 
 ACTIONS: dict[str, Action] = {
@@ -101,6 +102,14 @@ ACTIONS: dict[str, Action] = {
             per_step=True,
         ),
         Action(
+            "retry_branch",
+            "Retry branch",
+            "retry_saga",
+            "Runs this failed branch of its Parallel group again, with its attempts reset; the other "
+            "branches keep their outcomes. Use it once the cause is fixed.",
+            per_step=True,
+        ),
+        Action(
             "resolve",
             "Resolve by hand",
             "resolve_saga",
@@ -135,6 +144,7 @@ def acceptable(saga: Saga, steps: list[SagaStep], now=None) -> list[tuple[str, s
     names = [s.name for s in steps]
     pairs += [("compensation_done", n) for n in names if rules.can_mark_done(saga, steps, n, now=now) is None]
     pairs += [("skip_step", n) for n in names if rules.can_skip(saga, steps, n, now=now) is None]
+    pairs += [("retry_branch", s.name) for s in steps if rules.can_retry_branch(saga, definition, s) is None]
     if rules.can_resolve(saga, steps, now=now) is None:
         pairs.append(("resolve", ""))
     return pairs

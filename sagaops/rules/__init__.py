@@ -11,9 +11,12 @@ functions; each answers with one `Change` (saga fields, one step's fields, timel
 - repairs:      the operators' actions: `can_*` guards and their changes
 - data_repairs: repairs with data: complete a step by hand, edit a result, plan a compensation
 - holds:        which hold keeps a step from starting, holding and releasing, the circuit breaker
+- branches:     Parallel groups: forking, the join, concurrent compensation, retrying one branch
+- children:     child sagas: recalling a completed child for its compensating parent
 - kinds:        the named kinds of moves, events and attention codes
 """
 
+from sagaops.rules.branches import can_retry_branch, retry_branch_change
 from sagaops.rules.callbacks import DUPLICATE, on_callback_complete, on_callback_fail
 from sagaops.rules.change import IDLE, Change, Event, Move, Refusal
 from sagaops.rules.compensation import (
@@ -96,5 +99,5 @@ __all__ = [
     "on_compensation_lease_expired", "on_compensation_succeeded", "on_finished", "on_lease_expired",
     "on_step_claimed", "on_step_failed", "on_step_succeeded", "on_step_waiting", "on_turn_back",
     "payload_diff", "pivot_passed", "resolve_change", "results_for", "retry_change",
-    "retry_compensation_change", "skip_change", "unsettled_step",
+    "retry_compensation_change", "skip_change", "unsettled_step", "can_retry_branch", "retry_branch_change",
 ]  # fmt: skip
