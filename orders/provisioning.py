@@ -11,6 +11,7 @@ import time
 from sagaops.children import ChildSaga
 from sagaops.definitions import Parallel, RetryPolicy, SagaDefinition, Step, StepContext, register
 
+PROVISIONING = "provisioning"
 WAREHOUSES = tuple(f"warehouse_{n:02d}" for n in range(1, 11))
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_delay=0.2)
 
@@ -59,7 +60,7 @@ shipping = register(
 
 provisioning = register(
     SagaDefinition(
-        name="provisioning",
+        name=PROVISIONING,
         description="Provision a store: an account, stock from ten warehouses at once, the first delivery.",
         search_keys=("store",),
         steps=[

@@ -321,3 +321,17 @@ parent_flow = register(
         ],
     )
 )
+
+# A group after the pivot: a branch that keeps failing makes the saga stuck, one branch to retry.
+late_group_flow = register(
+    SagaDefinition(
+        name="test.late_group",
+        steps=[
+            Step("go", action, pivot=True),
+            Parallel(
+                "notify",
+                branches=[Step("q1", action, kind="remote", retry=FAST), Step("q2", action, kind="remote", retry=FAST)],
+            ),
+        ],
+    )
+)

@@ -1,0 +1,34 @@
+"""Branches and child sagas in GET /api/sagas/{id}/, on sagas run by a real worker."""
+
+import pytest
+
+from sagaops.models import Saga
+from sagaops.services import saga_start
+from tests.helpers import wait_for_status
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
+
+
+def test_parent_and_child_are_linked_both_ways(operator):
+    parent, _ = saga_start(saga_type="test.parent", payload={})
+    parent = wait_for_status(parent.id)
+    child = Saga.objects.get(parent=parent)
+    parent_doc = operator.get(f"/api/sagas/{parent.pk}/").json()
+    child_doc = operator.get(f"/api/sagas/{child.pk}/").json()
+    assert parent_doc["children"] == [{"id": str(child.pk), "type": "test.child", "step": "kid"}]
+    assert (child_doc["parent"], child_doc["parent_step"]) == (str(parent.pk), "kid")
+    assert parent_doc["parent"] is None
+
+
+def test_each_step_names_its_group_and_branch(operator):
+    saga, _ = saga_start(saga_type="test.parallel", payload={})
+    saga = wait_for_status(saga.id)
+    steps = {s["name"]: (s["group"], s["branch"]) for s in operator.get(f"/api/sagas/{saga.pk}/").json()["steps"]}
+    assert steps == {
+        "first": ("", ""),
+        "p1": ("fan", "p1"),
+        "p2": ("fan", "p2"),
+        "p3a": ("fan", "p3a"),
+        "p3b": ("fan", "p3a"),
+        "last": ("", ""),
+    }
