@@ -32,3 +32,18 @@ def test_each_step_names_its_group_and_branch(operator):
         "p3b": ("fan", "p3a"),
         "last": ("", ""),
     }
+
+
+def test_a_failed_branch_is_retried_through_the_api(operator):
+    from tests.sagas import fix
+
+    saga, _ = saga_start(saga_type="test.late_group", payload={"fail": {"q2": "always"}})
+    saga = wait_for_status(saga.id)
+    assert saga.status == "stuck"
+    refused = operator.post(f"/api/sagas/{saga.pk}/steps/q1/retry-branch/", {"reason": "again"}, format="json")
+    assert refused.status_code == 409, refused.content
+    assert "only a failed branch can be retried" in refused.content.decode()
+    fix(saga.id)
+    response = operator.post(f"/api/sagas/{saga.pk}/steps/q2/retry-branch/", {"reason": "mailer back"}, format="json")
+    assert response.status_code == 202, response.content  # accepted: the worker runs it
+    assert wait_for_status(saga.id, ("completed",)).status == "completed"
