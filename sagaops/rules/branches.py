@@ -222,6 +222,33 @@ def on_group_stuck(definition: SagaDefinition, steps: Sequence[StepState], reaso
     )
 
 
+def branch_wake(
+    change: Change, *, siblings_in_flight: bool, branch_goes_on: bool = False
+) -> tuple[bool, datetime | None]:
+    """After a branch outcome: (send the join now?, the earliest time the saga must be looked at).
+
+    The join is sent by the last branch attempt in flight (one still in flight sends its own when
+    it ends, or its lease runs out on the saga's timer: ten branches cost one join, not ten), and
+    by an outcome after which its own branch goes on (`branch_goes_on`: the next step of its
+    sequence is to run, or the one before it to be undone). A retry for later only pulls the
+    saga's timer in, whoever is still running."""
+    settled = change.step.get("status") in (T.SUCCEEDED, T.COMPENSATED)
+    if not siblings_in_flight or (branch_goes_on and settled):
+        return True, change.saga.get("wake_at")
+    return False, change.step.get("next_attempt_at")
+
+
+def branch_goes_on(group: GroupSpec, index: int, *, compensating: bool) -> bool:
+    """Whether step `index` has a step after it (forward) or before it (compensating) in its branch."""
+    run = next(b for b in group.branches if index in b)
+    return index != (run[0] if compensating else run[-1])
+
+
+def in_flight_statuses(compensating: bool) -> tuple[str, ...]:
+    """The statuses of a branch attempt under way (a claimed compensation is compensating)."""
+    return (T.COMPENSATING,) if compensating else IN_FLIGHT
+
+
 # --- the operator's retry of one failed branch ---
 
 

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sagaops import rules
-from sagaops.definitions import SagaDefinition, get_definition
+from sagaops.definitions import GroupSpec, SagaDefinition, get_definition
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.observability.context import saga_scope
 from sagaops.rules import Change, Move, MoveKind, branches, failure_of
@@ -180,32 +180,53 @@ def branch_write(
 ) -> None:
     """Write a branch outcome under the step's fence; raises BranchFenceLost when it no longer holds.
 
-    The saga row is locked first (by its UPDATE), as every transition does, so the two writers
-    never deadlock; its version is incremented, not compared: branch outcomes commute."""
+    The saga row is locked first (by its UPDATE), as every transition does, so two writers never
+    deadlock; its version is incremented, not compared: branch outcomes commute. Under that lock
+    the siblings' rows are read as the other writers committed them, so exactly the last branch
+    attempt in flight sends the join (`rules.branches.branch_wake`)."""
     if "status" in change.step:
         check_step_move(expected, change.step["status"])
     target = change.saga.get("status")
     if target is not None:
         statuses = tuple(s for s in statuses if s == target or can_move(SAGA_MOVES, s, target))
     now = timezone.now()
+    values = {"updated_at": now, **{k: v for k, v in change.saga.items() if k != "wake_at"}}
     with transaction.atomic():
-        row = _bump_saga(saga.pk, {"updated_at": now, **change.saga}, statuses)
+        row = _bump_saga(saga.pk, values, statuses)
         if row is None:
             raise BranchFenceLost(step.name)
-        version, status = row
+        version, status, wake_at = row
         attempts = "compensation_attempts" if compensating else "attempts"
         fenced = SagaStep.objects.filter(pk=step.pk, status=expected, **{attempts: attempt})
         if fenced.update(**change.step) != 1:
             raise BranchFenceLost(step.name)
+        group = get_definition(saga.type, saga.definition_version).group_of(step.index)
+        join, wake = branches.branch_wake(
+            change,
+            siblings_in_flight=_siblings_in_flight(saga, group, step, compensating),
+            branch_goes_on=branches.branch_goes_on(group, step.index, compensating=compensating),
+        )
+        if wake is not None and (wake_at is None or wake < wake_at):
+            Saga.objects.filter(pk=saga.pk).update(wake_at=wake)  # only ever pulled in
+            wake_at = wake
         SagaEvent.objects.bulk_create([event_row(saga, e, version) for e in change.events])
         for event in change.events:
             event.version = version
-        for name, value in {**change.saga, "version": version, "status": status, "updated_at": now}.items():
+        for name, value in {**values, "version": version, "status": status, "wake_at": wake_at}.items():
             setattr(saga, name, value)
-        transaction.on_commit(partial(after_commit, copy.copy(saga), change.events, True))
+        transaction.on_commit(partial(after_commit, copy.copy(saga), change.events, join))
 
 
-def _bump_saga(saga_id, values: dict, statuses: tuple[str, ...]) -> tuple[int, str] | None:
+def _siblings_in_flight(saga: Saga, group: GroupSpec, step: SagaStep, compensating: bool) -> bool:
+    return (
+        SagaStep.objects.filter(saga_id=saga.pk, index__in=list(group.indexes))
+        .exclude(pk=step.pk)
+        .filter(status__in=branches.in_flight_statuses(compensating), lease_expires_at__isnull=False)
+        .exists()
+    )
+
+
+def _bump_saga(saga_id, values: dict, statuses: tuple[str, ...]) -> tuple[int, str, object] | None:
     """UPDATE the saga (version + 1 and `values`) if its status is one of `statuses`."""
     fields = [Saga._meta.get_field(name) for name in values]
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
@@ -213,7 +234,7 @@ def _bump_saga(saga_id, values: dict, statuses: tuple[str, ...]) -> tuple[int, s
     table = connection.ops.quote_name(Saga._meta.db_table)
     sql = (
         f"UPDATE {table} SET version = version + 1, {assignments} "
-        "WHERE id = %s AND status = ANY(%s) RETURNING version, status"
+        "WHERE id = %s AND status = ANY(%s) RETURNING version, status, wake_at"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, saga_id, list(statuses)])

@@ -8,6 +8,8 @@ from sagaops.definitions import Parallel, RetryPolicy, SagaDefinition, Step
 from sagaops.exceptions import SagaDefinitionError
 from sagaops.rules import failure_of, next_move
 from sagaops.rules.branches import (
+    branch_goes_on,
+    branch_wake,
     can_retry_branch,
     on_branch_failed,
     on_branch_lease_expired,
@@ -200,3 +202,28 @@ def test_only_a_failed_branch_of_a_running_or_stuck_saga_can_be_retried():
     change = retry_branch_change(FakeSaga(status="stuck"), steps[1], now=NOW)
     assert change.saga["status"] == "running" and change.step == {
         "status": "pending", "attempts": 0, "next_attempt_at": None, "finished_at": None}  # fmt: skip
+
+
+def test_only_the_last_branch_in_flight_sends_the_join():
+    steps = s("succeeded", "running", "running", "running", "pending", "pending")
+    done = on_branch_succeeded(steps[1], result={}, attempts=1, now=NOW)
+    assert branch_wake(done, siblings_in_flight=True) == (False, None)  # the saga's timer stays as it is
+    assert branch_wake(done, siblings_in_flight=False) == (True, done.saga["wake_at"])
+
+
+def test_a_branch_retry_pulls_the_saga_s_timer_in_without_a_join():
+    steps = s("succeeded", "running", "running", "running", "pending", "pending")
+    retry = on_branch_failed(
+        parallel_flow, steps[1], failure_of(TransientError("x"), RetryPolicy()), attempts=1, now=NOW
+    )
+    assert branch_wake(retry, siblings_in_flight=True) == (False, retry.step["next_attempt_at"])
+
+
+def test_a_branch_that_goes_on_sends_the_join_while_siblings_run():
+    steps = s("succeeded", "running", "running", "running", "pending", "pending")
+    done = on_branch_succeeded(steps[3], result={}, attempts=1, now=NOW)  # p3a: p3b comes next
+    (group,) = parallel_flow.groups
+    goes_on = branch_goes_on(group, 3, compensating=False)
+    assert goes_on and not branch_goes_on(group, 4, compensating=False)
+    assert branch_goes_on(group, 4, compensating=True) and not branch_goes_on(group, 3, compensating=True)
+    assert branch_wake(done, siblings_in_flight=True, branch_goes_on=goes_on)[0] is True
