@@ -52,8 +52,6 @@ class EventKind(StrEnum):
     OPERATOR_COMPLETE_STEP = "operator_complete_step"
     OPERATOR_EDIT_RESULT = "operator_edit_result"
     OPERATOR_RETRY_BRANCH = "operator_retry_branch"
-    GROUP_FAILED = "group_failed"
-    CHILD_STARTED = "child_started"
     CHILD_RECALLED = "child_recalled"  # a completed child saga compensated for its parent
     # choreographed sagas: what the tracker records of the services' events
     EVENT_RECEIVED = "event_received"
