@@ -15,7 +15,7 @@ import time
 
 from celery import chain, shared_task
 
-from sagaops.definitions import RetryPolicy, SagaDefinition, Step, StepContext, register
+from sagaops.definitions import Parallel, RetryPolicy, SagaDefinition, Step, StepContext, register
 from sagaops.redis import get_redis
 
 SAGA_TYPE = "bench.four_local"
@@ -150,6 +150,23 @@ checkout_like = register(
             ),
             Step("confirm_order", touch, pivot=True),
             Step("notify_customer", reply, kind="remote", timeout=10),
+        ],
+    )
+)
+
+
+FANOUT = "bench.fanout10"
+FANOUT_WIDTH = 10
+
+# A 10-way fan-out: a local step, a Parallel group of ten trivial local branches, a local step.
+fanout10 = register(
+    SagaDefinition(
+        name=FANOUT,
+        description="Benchmark: a Parallel group of ten trivial local branches between two local steps.",
+        steps=[
+            Step("open", touch, compensation=untouch),
+            Parallel("fan", branches=[Step(f"branch_{n}", touch, compensation=untouch) for n in range(FANOUT_WIDTH)]),
+            Step("close", touch, compensation=untouch),
         ],
     )
 )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from bench import peer, remote, runner
+from bench import fanout, peer, remote, runner
 from bench.peer import PeerResult
 from bench.remote import RemoteResult
 from bench.runner import CHAIN, ENGINE, MirrorCost, Phases, Run, Sample, Worker
@@ -59,6 +59,7 @@ def run_benchmark(*, sagas: int, rate_seconds: float, sample: int, concurrency: 
         paced_engine = runner.paced(ENGINE, worker, arrival, rate_seconds, runner.now_label("paced"))
         paced_chain = runner.paced(CHAIN, worker, arrival, rate_seconds, runner.now_label("paced"))
         write_paced(write, arrival, rate_seconds, paced_engine, paced_chain, runner.engine_phases(paced_engine))
+        fanout.fanout_report(worker, write, concurrency)  # Parallel groups: bench/fanout.py
     finally:
         worker.stop()
     write_cost(write, measured, engine_drain)

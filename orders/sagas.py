@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 
 from inventory.exceptions import BUSINESS_ERRORS as INVENTORY_FAILURES
-from orders import steps
+from orders import provisioning, steps
 from orders.exceptions import BUSINESS_ERRORS as ORDER_FAILURES
 from orders.schemas import CheckoutPayload
 from payments.exceptions import BUSINESS_ERRORS as PAYMENT_FAILURES
@@ -69,3 +69,6 @@ checkout = register(
         ],
     )
 )
+
+# The provisioning demo (branches and a child saga) registers itself on import.
+__all__ = ["checkout", "provisioning"]

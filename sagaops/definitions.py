@@ -3,14 +3,16 @@
     checkout = SagaDefinition(name="order.checkout", version=1, steps=[Step(...), ...])
     register(checkout)
 
-A step's action and compensation take one `StepContext` and return a JSON-able result.
+A step's action and compensation take one `StepContext` and return a JSON-able result. A
+`Parallel` group in the list runs its branches (each one step or a short sequence) concurrently;
+`sagaops.children.ChildSaga` makes a step that runs another saga (see docs/BRANCHES.md).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -105,6 +107,95 @@ class Step:
     always_compensate: bool = False
     participant: str = ""
     breaker: BreakerPolicy | None = DEFAULT_BREAKER
+    # Set when the definition is built, never by hand: the Parallel group and the branch (its
+    # first step's name) this step belongs to, "" for a step of the saga's own sequence.
+    group: str = ""
+    branch: str = ""
+    # Set by sagaops.children.ChildSaga: the saga type this step runs as a child saga.
+    child_type: str = ""
+
+
+# A group fans out to at most this many branches: each is a task and a set of rows per saga.
+MAX_BRANCHES = 32
+# A branch is a short sequence: a longer one is a saga of its own (a ChildSaga).
+MAX_BRANCH_STEPS = 5
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """A group of branches that run concurrently; each branch is one step or a short sequence.
+
+    The group succeeds when every branch has. When one fails, the branches still running are
+    awaited, those that took effect are compensated concurrently, and the saga turns back.
+    timeout: seconds from the group's first start after which it turns the saga back (None: none).
+    max_fan_out: how many branches run at once (None: all of them).
+    """
+
+    name: str
+    branches: list[Step | list[Step]]
+    timeout: float | None = None
+    max_fan_out: int | None = None
+
+    def sequences(self) -> list[list[Step]]:
+        return [list(b) if isinstance(b, list | tuple) else [b] for b in self.branches]
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A Parallel group as the engine sees it: its branches as runs of step indexes."""
+
+    name: str
+    first: int  # index of its first step
+    branches: tuple[tuple[int, ...], ...]
+    timeout: float | None
+    max_fan_out: int | None
+
+    @property
+    def indexes(self) -> range:
+        return range(self.first, self.first + sum(len(b) for b in self.branches))
+
+
+def _flatten(saga: str, items: list) -> tuple[list[Step], list[GroupSpec]]:
+    """The definition's steps in order (a group's branches one after another) and its groups."""
+    steps: list[Step] = []
+    groups: list[GroupSpec] = []
+    for item in items:
+        if isinstance(item, Step):
+            steps.append(item)
+        elif isinstance(item, Parallel):
+            sequences = _checked_group(saga, item)
+            first, runs = len(steps), []
+            for sequence in sequences:
+                runs.append(tuple(range(len(steps), len(steps) + len(sequence))))
+                steps += [replace(s, group=item.name, branch=sequence[0].name) for s in sequence]
+            groups.append(GroupSpec(item.name, first, tuple(runs), item.timeout, item.max_fan_out))
+        else:
+            raise SagaDefinitionError(f"{saga}: steps: {item!r} is neither a Step nor a Parallel group")
+    return steps, groups
+
+
+def _checked_group(saga: str, group: Parallel) -> list[list[Step]]:
+    where = f"{saga}: Parallel {group.name!r}"
+    sequences = group.sequences()
+    if len(sequences) < 2:
+        raise SagaDefinitionError(f"{where}: branches: a group needs at least two branches")
+    if len(sequences) > MAX_BRANCHES:
+        raise SagaDefinitionError(f"{where}: branches: at most {MAX_BRANCHES} branches, not {len(sequences)}")
+    if group.max_fan_out is not None and group.max_fan_out < 1:
+        raise SagaDefinitionError(f"{where}: max_fan_out: must be at least 1")
+    if group.timeout is not None and group.timeout <= 0:
+        raise SagaDefinitionError(f"{where}: timeout: must be positive seconds")
+    for sequence in sequences:
+        if not sequence or len(sequence) > MAX_BRANCH_STEPS:
+            raise SagaDefinitionError(f"{where}: branches: a branch has 1 to {MAX_BRANCH_STEPS} steps")
+        for step in sequence:
+            if not isinstance(step, Step):
+                raise SagaDefinitionError(f"{where}: branches: {step!r} is not a Step (groups do not nest)")
+            if step.pivot:
+                raise SagaDefinitionError(f"{where}: step {step.name!r}: a pivot cannot be inside a branch")
+            if step.child_type:
+                raise SagaDefinitionError(f"{where}: step {step.name!r}: a child saga cannot be inside a branch")
+    return sequences
 
 
 @dataclass(frozen=True)
@@ -126,19 +217,31 @@ class SagaDefinition:
     choreographed: bool = False
     on_force_compensate: Callable[..., None] | None = field(default=None, repr=False, compare=False)
     _by_name: dict[str, Step] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The Parallel groups; `steps` holds every step, a group's branches one after another.
+    groups: tuple[GroupSpec, ...] = field(default=(), init=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.steps:
             raise SagaDefinitionError(f"{self.name}: a saga needs at least one step")
-        names = [s.name for s in self.steps]
-        if len(set(names)) != len(names):
-            raise SagaDefinitionError(f"{self.name}: step names must be unique")
-        if sum(1 for s in self.steps if s.pivot) > 1:
+        steps, groups = _flatten(self.name, self.steps)
+        names = [s.name for s in steps] + [g.name for g in groups]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise SagaDefinitionError(f"{self.name}: step names must be unique (across branches too): {duplicates}")
+        if sum(1 for s in steps if s.pivot) > 1:
             raise SagaDefinitionError(f"{self.name}: at most one pivot step")
-        self._by_name.update({s.name: s for s in self.steps})
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "groups", tuple(groups))
+        self._by_name.update({s.name: s for s in steps})
 
     def step(self, name: str) -> Step:
         return self._by_name[name]
+
+    def group_of(self, index: int) -> GroupSpec | None:
+        """The Parallel group step `index` belongs to, None for a step of the main sequence."""
+        if not self.steps[index].group:
+            return None
+        return next(g for g in self.groups if index in g.indexes)
 
     @property
     def pivot_index(self) -> int | None:

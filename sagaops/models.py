@@ -47,6 +47,18 @@ class Saga(models.Model):
         related_name="+",
         db_index=False,  # saga_by_principal below leads with it
     )
+    # A child saga (sagaops.children.ChildSaga): the saga and the step that started it. No database
+    # constraint: retention prunes a finished parent without touching its children's rows.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="children",
+        db_index=False,  # a parent's children are found through the search document (saga_search)
+    )
+    parent_step = models.CharField(max_length=100, blank=True, default="")
 
     # Six indexes (with the primary key and the idempotency key), none on a column a checkpoint
     # changes (version, updated_at, wake_at, current_step, last_error): with free space on the
@@ -54,7 +66,7 @@ class Saga(models.Model):
     # entry. Only the few status changes of a saga's life touch the partial index below. The
     # timer index lives in SagaWake for the same reason. Retention (sagaops_prune) walks
     # `saga_newest_first` from its old end. Every lookup by a business key (payload keys, keys
-    # step results brought, the correlation id) goes through the one GIN index `saga_search`.
+    # step results brought, the correlation id, the parent) goes through the one GIN index `saga_search`.
     class Meta:
         ordering = ["-created_at"]
         constraints = [

@@ -40,7 +40,8 @@ SAGA_MOVES: dict[str, frozenset[str]] = {
     S.RUNNING: frozenset({S.RUNNING, S.COMPLETED, S.COMPENSATING, S.STUCK, S.RESOLVED}),
     S.COMPENSATING: frozenset({S.COMPENSATING, S.COMPENSATED, S.STUCK, S.RESOLVED}),
     S.STUCK: frozenset({S.RUNNING, S.COMPENSATING, S.RESOLVED}),
-    S.COMPLETED: frozenset(),
+    # completed -> compensating: only a child saga, recalled by its compensating parent.
+    S.COMPLETED: frozenset({S.COMPENSATING}),
     S.COMPENSATED: frozenset(),
     S.RESOLVED: frozenset(),
 }

@@ -7,8 +7,10 @@ from sagaops import dispatch
 from sagaops.conf import conf
 from sagaops.publishing import pipelined_publish
 from sagaops.retention import retention_prune
+from sagaops.services.branches import branch_run
 from sagaops.services.bulk import bulk_tick as bulk_tick_run
 from sagaops.services.bulk import bulks_kick
+from sagaops.services.children import child_finished as child_finished_answer
 from sagaops.services.executor import saga_advance
 from sagaops.services.holds import hold_release_tick, holds_kick
 from sagaops.services.timers import mirrors_heal, timers_drain, timers_reconcile
@@ -28,6 +30,24 @@ TIMERS_QUEUE = "sagaops.timers"
 )
 def advance(saga_id: str) -> None:
     saga_advance(saga_id=saga_id)
+
+
+# One branch step of a Parallel group (or its compensation), claimed by the executor beforehand.
+@shared_task(
+    name="sagaops.tasks.run_branch",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def run_branch(saga_id: str, index: int, attempt: int, compensating: bool) -> None:
+    branch_run(saga_id=saga_id, index=index, attempt=attempt, compensating=compensating)
+
+
+# A child saga ended: answer its parent's ChildSaga step with the outcome.
+@shared_task(name="sagaops.tasks.child_finished", autoretry_for=(OperationalError, InterfaceError), max_retries=8)
+def child_finished(child_id: str) -> str:
+    return child_finished_answer(child_id=child_id)
 
 
 def advances_enqueue(saga_ids: list[str]) -> None:

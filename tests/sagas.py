@@ -12,7 +12,8 @@ import time
 
 from django.db import connection
 
-from sagaops.definitions import RetryPolicy, SagaDefinition, Step, StepContext, register
+from sagaops.children import ChildSaga
+from sagaops.definitions import Parallel, RetryPolicy, SagaDefinition, Step, StepContext, register
 from sagaops.redis import get_redis
 
 
@@ -222,6 +223,115 @@ repair_flow = register(
             Step("pivot", action, pivot=True, retry=FAST),
             Step("charge", action, kind="remote", retry=FAST, participant="test-payments"),
             Step("ship", record_results, kind="remote", retry=FAST),
+        ],
+    )
+)
+
+
+# --- Parallel groups (tests/sagaops/test_branches_e2e.py) ---
+
+
+def timed(ctx: StepContext, phase: str) -> dict:
+    """Like `_behave`, and records when it ran: {"phase", "step", "start", "end"} on test:times:<saga>.
+    payload {"sleep": {"<phase>": seconds}} makes every call of the phase last that long, and
+    {"delay": {"<step>": seconds}} the step's forward action."""
+    start = time.time()
+    time.sleep(ctx.payload.get("sleep", {}).get(phase, 0))
+    if phase == "fail":
+        time.sleep(ctx.payload.get("delay", {}).get(ctx.step, 0))
+    try:
+        return _behave(ctx, phase)
+    finally:
+        entry = {"phase": phase, "step": ctx.step, "start": start, "end": time.time()}
+        get_redis().rpush(f"test:times:{ctx.saga_id}", json.dumps(entry))
+
+
+def times(saga_id) -> list[dict]:
+    return [json.loads(t) for t in get_redis().lrange(f"test:times:{saga_id}", 0, -1)]
+
+
+def timed_action(ctx: StepContext) -> dict:
+    return timed(ctx, "fail")
+
+
+def timed_compensation(ctx: StepContext) -> dict:
+    return timed(ctx, "comp")
+
+
+def at_the_barrier(ctx: StepContext) -> dict:
+    """Waits until every branch named in payload["barrier"] has arrived: they finish together."""
+    redis = get_redis()
+    redis.incr(f"test:barrier:{ctx.saga_id}")
+    deadline = time.monotonic() + 10
+    while int(redis.get(f"test:barrier:{ctx.saga_id}")) < len(ctx.payload["barrier"]) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return _behave(ctx, "fail")
+
+
+def branch(name: str, **options) -> Step:
+    options.setdefault("kind", "remote")
+    return Step(
+        name, timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP, **options
+    )
+
+
+parallel_flow = register(
+    SagaDefinition(
+        name="test.parallel",
+        steps=[
+            Step("first", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+            Parallel("fan", branches=[branch("p1", timeout=4), branch("p2"), [branch("p3a"), branch("p3b")]]),
+            Step("last", timed_action, compensation=timed_compensation, retry=FAST),
+        ],
+    )
+)
+
+barrier_flow = register(
+    SagaDefinition(
+        name="test.barrier",
+        steps=[
+            Parallel(
+                "together",
+                branches=[Step("left", at_the_barrier, kind="remote"), Step("right", at_the_barrier, kind="local")],
+            ),
+        ],
+    )
+)
+
+
+# --- child sagas (tests/sagaops/test_children_e2e.py) ---
+
+child_flow = register(
+    SagaDefinition(
+        name="test.child",
+        steps=[
+            Step("c1", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+            Step("c2", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+        ],
+    )
+)
+
+parent_flow = register(
+    SagaDefinition(
+        name="test.parent",
+        steps=[
+            Step("before", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+            ChildSaga("kid", saga_type="test.child", payload=lambda ctx: ctx.payload.get("child", {}), timeout=20),
+            Step("after", timed_action, compensation=timed_compensation, retry=FAST, compensation_retry=FAST_COMP),
+        ],
+    )
+)
+
+# A group after the pivot: a branch that keeps failing makes the saga stuck, one branch to retry.
+late_group_flow = register(
+    SagaDefinition(
+        name="test.late_group",
+        steps=[
+            Step("go", action, pivot=True),
+            Parallel(
+                "notify",
+                branches=[Step("q1", action, kind="remote", retry=FAST), Step("q2", action, kind="remote", retry=FAST)],
+            ),
         ],
     )
 )

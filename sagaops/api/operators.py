@@ -17,6 +17,7 @@ from sagaops.api.views import SagaopsApiView
 from sagaops.models import Saga
 from sagaops.selectors import compensation_preview
 from sagaops.services import (
+    branch_retry,
     compensation_mark_done,
     saga_compensate,
     saga_resolve,
@@ -132,6 +133,19 @@ class StepSkipApi(OperatorActionApi):
 
     def perform(self, **kwargs) -> None:
         step_skip(**kwargs)
+
+    @operator_schema()
+    def post(self, request, saga_id, step):
+        return super().post(request, saga_id, step)
+
+
+class BranchRetryApi(OperatorActionApi):
+    """Run one failed branch of a Parallel group again (its siblings keep their outcomes)."""
+
+    saga_permission = "retry_saga"
+
+    def perform(self, **kwargs) -> None:
+        branch_retry(**kwargs)
 
     @operator_schema()
     def post(self, request, saga_id, step):

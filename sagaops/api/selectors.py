@@ -18,10 +18,11 @@ from django.db.models import QuerySet
 
 from sagaops import mirror
 from sagaops.api.serializers import SagaDetailOutput
+from sagaops.definitions import find_definition
 from sagaops.keys import document_key
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.redis import get_redis
-from sagaops.search_keys import keys_contain
+from sagaops.search_keys import children_of, keys_contain
 from sagaops.selectors import saga_context
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,22 @@ def saga_document_from_db(*, saga_id) -> dict[str, Any]:
         steps = list(SagaStep.objects.filter(saga_id=saga.pk).order_by("index"))
         if Saga.objects.filter(pk=saga.pk, version=saga.version).exists():
             break
-    saga.step_rows = steps
+    saga.step_rows = with_branches(saga, steps)
+    saga.child_rows = list(
+        Saga.objects.filter(children_of(saga.pk)).order_by("created_at").only("id", "type", "parent_step")
+    )
     saga.api_context = saga_context(saga=saga, steps=steps)
     return json.loads(json.dumps(SagaDetailOutput(saga).data, default=str))
+
+
+def with_branches(saga: Saga, steps: list[SagaStep]) -> list[SagaStep]:
+    """The steps, each with the Parallel group and branch its definition puts it in."""
+    definition = find_definition(saga.type, saga.definition_version)
+    for step in steps:
+        known = definition is not None and step.index < len(definition.steps)
+        step.group = definition.steps[step.index].group if known else ""
+        step.branch = definition.steps[step.index].branch if known else ""
+    return steps
 
 
 def saga_document(*, saga_id) -> tuple[dict[str, Any], str]:

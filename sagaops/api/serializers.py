@@ -15,6 +15,8 @@ class StepOutput(serializers.Serializer):
     attempts = serializers.IntegerField()
     compensation_attempts = serializers.IntegerField()
     last_error = serializers.CharField()
+    group = serializers.CharField(help_text='the Parallel group the step is a branch step of ("" in the main sequence)')
+    branch = serializers.CharField(help_text="the branch (its first step's name) within the group")
 
 
 class SagaSummaryOutput(serializers.Serializer):
@@ -40,11 +42,21 @@ class SagaContextOutput(serializers.Serializer):
     results = serializers.DictField()
 
 
+class ChildOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    step = serializers.CharField(source="parent_step", help_text="the parent's step that started it")
+
+
 class SagaDetailOutput(SagaSummaryOutput):
-    """Expects `step_rows` and `api_context` set on the saga (see selectors.saga_document_from_db)."""
+    """Expects `step_rows`, `child_rows` and `api_context` set on the saga (see
+    selectors.saga_document_from_db)."""
 
     context = SagaContextOutput(source="api_context")
     steps = StepOutput(many=True, source="step_rows")
+    parent = serializers.UUIDField(source="parent_id", allow_null=True, help_text="the saga this one is a child of")
+    parent_step = serializers.CharField(help_text="the parent's step that started this child saga")
+    children = ChildOutput(many=True, source="child_rows", help_text="the child sagas its steps started")
 
 
 class SagaLinkOutput(serializers.Serializer):

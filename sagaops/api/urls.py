@@ -17,6 +17,7 @@ from sagaops.api.holds import (
     HoldReleaseApi,
 )
 from sagaops.api.operators import (
+    BranchRetryApi,
     CompensationDoneApi,
     CompensationPreviewApi,
     SagaCompensateApi,
@@ -49,6 +50,7 @@ urlpatterns = [
     path(step + "complete/", StepCompleteApi.as_view(), name="step-complete"),
     path(step + "fail/", StepFailApi.as_view(), name="step-fail"),
     path(step + "skip/", StepSkipApi.as_view(), name="step-skip"),
+    path(step + "retry-branch/", BranchRetryApi.as_view(), name="step-retry-branch"),
     path(step + "compensation-done/", CompensationDoneApi.as_view(), name="step-compensation-done"),
     path(step + "complete-by-hand/", StepCompleteByHandApi.as_view(), name="step-complete-by-hand"),
     path(step + "result/", StepResultEditApi.as_view(), name="step-result-edit"),

@@ -53,6 +53,7 @@ SERVICES: dict[str, Callable[..., Saga]] = {
     "skip_step": services.step_skip,
     "compensation_done": services.compensation_mark_done,
     "resolve": services.saga_resolve,
+    "retry_branch": services.branch_retry,
 }
 
 ACTIONS: dict[str, Action] = {
@@ -101,6 +102,14 @@ ACTIONS: dict[str, Action] = {
             per_step=True,
         ),
         Action(
+            "retry_branch",
+            "Retry branch",
+            "retry_saga",
+            "Runs this failed branch of its Parallel group again, with its attempts reset; the other "
+            "branches keep their outcomes. Use it once the cause is fixed.",
+            per_step=True,
+        ),
+        Action(
             "resolve",
             "Resolve by hand",
             "resolve_saga",
@@ -130,8 +139,16 @@ GUARDS: dict[str, Callable[..., rules.Refusal | None]] = {
     "retry_compensation": lambda saga, d, steps, step, now: rules.can_retry_compensation(saga, d, steps, now=now),
     "compensation_done": lambda saga, d, steps, step, now: rules.can_mark_done(saga, steps, step, now=now),
     "skip_step": lambda saga, d, steps, step, now: rules.can_skip(saga, steps, step, now=now),
+    "retry_branch": lambda saga, d, steps, step, now: _branch_guard(saga, d, steps, step),
     "resolve": lambda saga, d, steps, step, now: rules.can_resolve(saga, steps, now=now),
 }
+
+
+def _branch_guard(saga: Saga, definition, steps: list[SagaStep], name: str) -> rules.Refusal | None:
+    step = next((s for s in steps if s.name == name), None)
+    if step is None:
+        return rules.Refusal(f"the saga has no step {name}", field="step")
+    return rules.can_retry_branch(saga, definition, step)
 
 
 def refusal(name: str, saga: Saga, steps: list[SagaStep], *, step: str = "", now=None) -> rules.Refusal | None:
@@ -144,7 +161,15 @@ def acceptable(saga: Saga, steps: list[SagaStep], now=None) -> list[tuple[str, s
     now = now or timezone.now()
     names = [s.name for s in steps]
     pairs: list[tuple[str, str]] = []
-    for action in ("retry", "compensate", "retry_compensation", "compensation_done", "skip_step", "resolve"):
+    for action in (
+        "retry",
+        "compensate",
+        "retry_compensation",
+        "compensation_done",
+        "skip_step",
+        "retry_branch",
+        "resolve",
+    ):
         for step in names if ACTIONS[action].per_step else [""]:
             if refusal(action, saga, steps, step=step, now=now) is None:
                 pairs.append((action, step))

@@ -1,7 +1,8 @@
 """The saga page's chart of steps and compensations over time, as server-rendered SVG (no script, no CDN).
 
 Spans come from the timeline: an attempt starts at `step_started` (or `compensation_step_started`)
-and ends at the event that settled it. An attempt still open is drawn up to now.
+and ends at the event that settled it. An attempt still open is drawn up to now. The branches of a
+Parallel group are lanes of their own, labelled with the group, so they show side by side.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
 
-def steps_svg(found: list[Span]) -> SafeString:
+def steps_svg(found: list[Span], *, lanes: dict[str, str] | None = None) -> SafeString:
+    """`lanes`: step name -> its Parallel group's name, for the steps of a branch."""
+    lanes = lanes or {}
     if not found:
         return mark_safe("")
     rows: list[tuple[str, str]] = []
@@ -91,7 +94,8 @@ def steps_svg(found: list[Span]) -> SafeString:
     ]
     for i, (step, phase) in enumerate(rows):
         y = TOP + i * ROW
-        label = step if phase == "forward" else f"↶ {step} (compensation)"
+        name = f"∥ {lanes[step]} · {step}" if step in lanes else step
+        label = name if phase == "forward" else f"↶ {name} (compensation)"
         parts.append(format_html('<text x="4" y="{}" class="axis">{}</text>', y + 15, label))
         parts.append(
             format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/>', LABEL, WIDTH - 10, y + 20, y + 20)

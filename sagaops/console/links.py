@@ -1,6 +1,6 @@
-"""Where an operator goes next from a saga: its order and customer, its choreography events, its dead letters
-and report handlings. Built from URL names only: the engine never imports a domain app, and a link whose
-admin page is not installed is left out."""
+"""Where an operator goes next from a saga: its order and customer, its parent or child sagas, its
+choreography events, its dead letters and report handlings. Built from URL names only: the engine
+never imports a domain app, and a link whose admin page is not installed is left out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from sagaops.models import Saga
+from sagaops.search_keys import children_of
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,18 @@ def _admin(name: str, *args, query: dict | None = None) -> str | None:
     except NoReverseMatch:
         return None
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def _family(saga: Saga) -> list[tuple[str, str, str | None]]:
+    """A child saga's parent and a parent's children (sagaops.children.ChildSaga), both ways."""
+    found = []
+    if saga.parent_id:
+        label = f"Parent saga {str(saga.parent_id)[:8]} (its step {saga.parent_step})"
+        found.append(("parent", label, _admin("sagaops_saga_change", saga.parent_id)))
+    for child in Saga.objects.filter(children_of(saga.pk)).order_by("created_at").only("id", "type", "parent_step"):
+        label = f"Child saga {child.type} {str(child.pk)[:8]} (step {child.parent_step})"
+        found.append((f"child-{child.parent_step}", label, _admin("sagaops_saga_change", child.pk)))
+    return found
 
 
 def saga_links(saga: Saga) -> list[Link]:
@@ -55,6 +68,7 @@ def saga_links(saga: Saga) -> list[Link]:
             ("events", "Choreography events", _admin("choreography_outboxevent_changelist", query=corr)),
             ("dead-letters", "Dead letters", _admin("choreography_deadletter_changelist", query=corr)),
         ]
+    candidates += _family(saga)
     candidates.append(
         ("handlings", "Report handlings", _admin("choreography_reporthandling_changelist", query={"saga_id": saga.pk}))
     )

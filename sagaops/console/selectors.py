@@ -408,6 +408,8 @@ class StepView:
     kind: str
     pivot: bool
     compensable: bool
+    group: str = ""  # the Parallel group and branch the step belongs to ("" in the main sequence)
+    branch: str = ""
 
 
 def saga_detail(*, saga: Saga, kind: str = "") -> dict[str, Any]:
@@ -422,6 +424,8 @@ def saga_detail(*, saga: Saga, kind: str = "") -> dict[str, Any]:
                 spec.kind if spec else "?",
                 bool(spec and spec.pivot),
                 bool(spec and spec.compensation is not None),
+                spec.group if spec else "",
+                spec.branch if spec else "",
             )
         )
     events = list(SagaEvent.objects.filter(saga=saga).select_related("user").order_by("-id")[:TIMELINE_LIMIT])
@@ -441,6 +445,7 @@ def saga_detail(*, saga: Saga, kind: str = "") -> dict[str, Any]:
         "stalled": is_stalled(saga, now=timezone.now(), stuck_after=timedelta(seconds=conf.SAGAOPS_STUCK_AFTER)),
         "active": saga.status in STALLABLE,
         "related": related_sagas(saga),
+        "lanes": {v.step.name: v.group for v in views if v.group},
     }
 
 

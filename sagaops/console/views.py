@@ -100,7 +100,7 @@ def saga_detail(request, model_admin, object_id):
         original=saga,
         actions=offered(saga, detail["step_rows"], request.user),
         context_json=json.dumps(detail["context"], indent=2, sort_keys=True, default=str),
-        chart=steps_svg(spans(detail["all_events"])),
+        chart=steps_svg(spans(detail["all_events"]), lanes=detail["lanes"]),
         links=saga_links(saga),
         **detail,
     )

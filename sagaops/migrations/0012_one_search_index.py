@@ -1,7 +1,19 @@
 from django.conf import settings
 from django.db import migrations
 
-from sagaops.search_keys import FUNCTION_SQL, INDEX_SQL
+# The search document as this migration made it (0014_branches adds the parent to it).
+FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION sagaops_search_keys(context jsonb, search jsonb, correlation_id text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(context -> 'payload', '{}'::jsonb) || COALESCE(search, '{}'::jsonb)
+        || jsonb_strip_nulls(jsonb_build_object('correlation_id', NULLIF(correlation_id, '')))
+$$
+"""
+FUNCTION_DROP = "DROP FUNCTION IF EXISTS sagaops_search_keys(jsonb, jsonb, text)"
+INDEX_SQL = (
+    "CREATE INDEX saga_search ON sagaops_saga USING gin "
+    "(sagaops_search_keys(context, search, correlation_id) jsonb_path_ops) WITH (fastupdate = off)"
+)
 
 
 class Migration(migrations.Migration):
@@ -30,7 +42,7 @@ class Migration(migrations.Migration):
             name="saga_by_correlation",
         ),
         migrations.RunSQL(
-            sql=FUNCTION_SQL, reverse_sql="DROP FUNCTION IF EXISTS sagaops_search_keys(jsonb, jsonb, text)"
+            sql=FUNCTION_SQL, reverse_sql=FUNCTION_DROP
         ),
         migrations.RunSQL(sql=INDEX_SQL, reverse_sql="DROP INDEX IF EXISTS saga_search"),
     ]

@@ -12,9 +12,12 @@ functions; each answers with one `Change` (saga fields, one step's fields, timel
 - data_repairs: repairs with data: complete a step by hand, edit a result, plan a compensation
 - bulk:         pausing, resuming, cancelling a bulk action, and its pace
 - holds:        which hold keeps a step from starting, holding and releasing, the circuit breaker
+- branches:     Parallel groups: forking, the join, concurrent compensation, retrying one branch
+- children:     child sagas: recalling a completed child for its compensating parent
 - kinds:        the named kinds of moves, events and attention codes
 """
 
+from sagaops.rules.branches import can_retry_branch, retry_branch_change
 from sagaops.rules.bulk import batch_size, can_cancel, can_pause, can_resume, next_tick_due, rate_refusal
 from sagaops.rules.callbacks import DUPLICATE, on_callback_complete, on_callback_fail
 from sagaops.rules.change import IDLE, Change, Event, Move, Refusal
@@ -99,5 +102,5 @@ __all__ = [
     "on_compensation_lease_expired", "on_compensation_succeeded", "on_finished", "on_lease_expired",
     "on_step_claimed", "on_step_failed", "on_step_succeeded", "on_step_waiting", "on_turn_back",
     "payload_diff", "pivot_passed", "resolve_change", "results_for", "retry_change",
-    "retry_compensation_change", "skip_change", "unsettled_step",
+    "retry_compensation_change", "skip_change", "unsettled_step", "can_retry_branch", "retry_branch_change",
 ]  # fmt: skip

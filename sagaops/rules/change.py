@@ -20,6 +20,8 @@ class Move:
     alone: bool = False
     # HOLD: the hold that keeps the step from starting.
     hold_id: int | None = None
+    # FORK / FORK_COMPENSATION: the branch steps to start, one task each.
+    indexes: tuple[int, ...] = ()
 
 
 IDLE = Move(MoveKind.IDLE)

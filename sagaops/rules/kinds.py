@@ -15,6 +15,14 @@ class MoveKind(StrEnum):
     COMPENSATED = "compensated"  # every step that took effect is undone
     START_COMPENSATION = "start_compensation"  # the saga must turn back (`reason` says why)
     IDLE = "idle"  # nothing the engine can do: finished, stuck, or it needs an operator
+    # Parallel groups (sagaops.rules.branches): each branch step runs in a task of its own.
+    FORK = "fork"  # claim the branch steps `indexes` and start one task for each
+    FORK_COMPENSATION = "fork_compensation"  # the same for their compensations
+    EXPIRE_BRANCH = "expire_branch"  # branch step `index`'s attempt is over without an answer
+    GROUP_STUCK = "group_stuck"  # a branch failed past the pivot: the saga needs an operator
+
+
+BRANCH_MOVES = frozenset({MoveKind.FORK, MoveKind.FORK_COMPENSATION, MoveKind.EXPIRE_BRANCH, MoveKind.GROUP_STUCK})
 
 
 class EventKind(StrEnum):
@@ -43,6 +51,8 @@ class EventKind(StrEnum):
     OPERATOR_RESOLVE = "operator_resolve"
     OPERATOR_COMPLETE_STEP = "operator_complete_step"
     OPERATOR_EDIT_RESULT = "operator_edit_result"
+    OPERATOR_RETRY_BRANCH = "operator_retry_branch"
+    CHILD_RECALLED = "child_recalled"  # a completed child saga compensated for its parent
     # choreographed sagas: what the tracker records of the services' events
     EVENT_RECEIVED = "event_received"
     RESUMED = "resumed"
@@ -62,6 +72,7 @@ class AttentionCode(StrEnum):
     WORKER_LOST = "worker_lost"  # a step (or compensation) killed its worker every time
     OVERDUE = "overdue"  # a choreographed saga's next event did not come
     SUPERVISOR = "supervisor"  # the supervisor gave up on a failure report
+    BRANCH_FAILED = "branch_failed"  # a branch of a Parallel group failed past the pivot
 
 
 # The actor of a timeline event (SagaEvent.Actor holds the same values for the database).

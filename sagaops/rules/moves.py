@@ -7,22 +7,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sagaops.definitions import SagaDefinition, Step
+from sagaops.rules import branches
 from sagaops.rules.change import IDLE, Move
 from sagaops.rules.holds import HOLD_RECHECK, HoldState, holding
 from sagaops.rules.kinds import MoveKind
 from sagaops.rules.protocols import SagaState, StepState
+from sagaops.rules.step_states import DONE_FORWARD, IN_FLIGHT, needs_compensation, pivot_passed
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus, StepStatus
 
 T = StepStatus
-DONE_FORWARD = (T.SUCCEEDED, T.SKIPPED)
-IN_FLIGHT = (T.RUNNING, T.WAITING)
 # A saga whose timer is this far overdue should have moved: the timer (or its advance) was lost.
 STALL_GRACE = timedelta(seconds=60)
-
-
-def pivot_passed(definition: SagaDefinition, steps: list[StepState]) -> bool:
-    pivot = definition.pivot_index
-    return pivot is not None and steps[pivot].status in DONE_FORWARD
 
 
 def next_move(
@@ -58,10 +53,21 @@ def _forward_move(definition, steps, deadline, now, exclusive, holds) -> Move:
         return Move(MoveKind.START_COMPENSATION, reason="saga deadline exceeded")
     if step is None:
         return Move(MoveKind.COMPLETE)
+    if definition.steps[step.index].group:
+        return _within_deadline(
+            branches.group_move(definition, definition.group_of(step.index), steps, now=now),
+            deadline if watch_deadline else None,
+        )
     move = _forward_step_move(step, definition.steps[step.index], exclusive, now)
     if move.kind == MoveKind.RUN and (hold := holding(holds, definition, step)) is not None:
         return Move(MoveKind.HOLD, index=step.index, hold_id=hold.id)
     if move.kind == MoveKind.WAIT and watch_deadline:
+        return Move(MoveKind.WAIT, until=min(move.until, deadline))
+    return move
+
+
+def _within_deadline(move: Move, deadline: datetime | None) -> Move:
+    if move.kind == MoveKind.WAIT and deadline is not None:
         return Move(MoveKind.WAIT, until=min(move.until, deadline))
     return move
 
@@ -93,17 +99,6 @@ def _forward_step_move(step: StepState, spec: Step, exclusive: bool, now: dateti
     return IDLE  # failed: only an operator moves it on
 
 
-def needs_compensation(definition: SagaDefinition, step: StepState) -> bool:
-    spec = definition.steps[step.index]
-    if spec.compensation is None:
-        return False
-    if step.status in (T.PENDING, T.HELD, T.FAILED) and spec.always_compensate:
-        return True  # its effect was written before the step ran
-    if step.status == T.FAILED:
-        return step.outcome_unknown  # it may have taken effect
-    return step.status in (T.SUCCEEDED, T.COMPENSATING, T.COMPENSATION_FAILED)
-
-
 def unsettled_step(steps: list[StepState]) -> StepState | None:
     """The forward step that may have taken effect without being settled: in flight, or waiting
     for a retry after an attempt whose outcome is unknown. A saga turning back marks it failed
@@ -113,9 +108,14 @@ def unsettled_step(steps: list[StepState]) -> StepState | None:
 
 
 def _compensation_move(definition, steps, now, exclusive) -> Move:
-    step = next((s for s in reversed(steps) if needs_compensation(definition, s)), None)
+    step = next(
+        (s for s in reversed(steps) if needs_compensation(definition, s) or branches.in_flight_branch(definition, s)),
+        None,
+    )
     if step is None:
         return Move(MoveKind.COMPENSATED)
+    if definition.steps[step.index].group:
+        return branches.group_compensation_move(definition, definition.group_of(step.index), steps, now=now)
     if step.status == T.COMPENSATION_FAILED:
         return IDLE
     if step.status == T.COMPENSATING:

@@ -3,6 +3,7 @@
 from sagaops.services.callbacks import step_complete, step_fail
 from sagaops.services.executor import saga_advance
 from sagaops.services.operators import (
+    branch_retry,
     compensation_mark_done,
     saga_compensate,
     saga_resolve,
@@ -15,6 +16,7 @@ from sagaops.services.operators import (
 from sagaops.services.start import saga_start
 
 __all__ = [
+    "branch_retry",
     "compensation_mark_done",
     "saga_advance",
     "saga_compensate",

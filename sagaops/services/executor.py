@@ -7,14 +7,11 @@ to the broker only to wait (a retry delay, an async callback, a lease).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
-from typing import Any
 
 import redis
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
@@ -27,9 +24,12 @@ from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
 from sagaops.models import Hold, Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.rules import Change, Move, MoveKind, failure_of
+from sagaops.rules.kinds import BRANCH_MOVES
+from sagaops.services.branches import branches_perform
 from sagaops.services.breaker import breaker_record
 from sagaops.services.holds import holds_in_force
 from sagaops.services.savepoints import kept_savepoint
+from sagaops.services.step_context import step_context, to_json
 from sagaops.services.transitions import LocalRun, apply_change, set_wake
 from sagaops.states import ACTIVE_SAGA_STATUSES, SagaStatus
 from sagaops.timeouts import step_timeout
@@ -118,10 +118,6 @@ def release_connection() -> None:
         connection.close()
 
 
-def to_json(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
 class Executor:
     """exclusive: this executor holds the saga's lock, so a local attempt it finds claimed was
     left by an executor that died (the rules then count it as a lost attempt at once)."""
@@ -180,6 +176,8 @@ class Executor:
             return False
         if move.kind == MoveKind.IDLE:
             return False
+        if move.kind in BRANCH_MOVES:
+            return branches_perform(self, move)  # Parallel groups: sagaops.services.branches
         if move.kind == MoveKind.COMPLETE:
             self.write(rules.on_finished(SagaStatus.COMPLETED, now=now))
             return False
@@ -214,17 +212,7 @@ class Executor:
         return self.definition.steps[step.index]
 
     def context(self, step: SagaStep, *, attempt: int, compensating: bool = False) -> StepContext:
-        key = f"{self.saga.pk}:{step.name}" + (":compensate" if compensating else "")
-        return StepContext(
-            saga_id=str(self.saga.pk),
-            saga_type=self.saga.type,
-            step=step.name,
-            payload=self.saga.context.get("payload", {}),
-            results=rules.results_for(self.steps, step.index, compensating=compensating),
-            attempt=attempt,
-            idempotency_key=key,
-            correlation_id=self.saga.correlation_id,
-        )
+        return step_context(self.saga, self.steps, step, attempt=attempt, compensating=compensating)
 
     def reload(self, *, expected_version: int) -> None:
         """After a rollback the in-memory rows may be ahead of the database: read them again. If

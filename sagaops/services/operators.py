@@ -88,6 +88,16 @@ def saga_resolve(*, saga_id, user, reason: str, expected_version: int | None = N
     return _act(saga, steps, user, reason, rules.resolve_change(saga, now=now))
 
 
+def branch_retry(*, saga_id, step_name: str, user, reason: str, expected_version: int | None = None) -> Saga:
+    """Run one failed branch of a Parallel group again (its siblings keep their outcomes)."""
+    saga, steps, definition, now = _load(saga_id, reason, expected_version)
+    step = next((s for s in steps if s.name == step_name), None)
+    if step is None:
+        raise ActionRefused(f"saga {saga.pk} has no step {step_name!r}", saga.status)
+    _refuse_if(saga, rules.can_retry_branch(saga, definition, step))
+    return _act(saga, steps, user, reason, rules.retry_branch_change(saga, step, now=now))
+
+
 def _load(saga_id, reason: str, expected_version: int | None):
     if not (reason or "").strip():
         raise ActionRefused("a reason is required")

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 import redis
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +28,8 @@ from sagaops.services.fenced_write import fenced_write
 from sagaops.states import ACTIVE_SAGA_STATUSES, FINISHED_SAGA_STATUSES, check_saga_move, check_step_move
 
 log = logging.getLogger(__name__)
+
+CHILD_FINISHED_TASK = "sagaops.tasks.child_finished"
 
 
 def transition(
@@ -160,6 +163,8 @@ def after_commit(saga: Saga, events: list[Event], enqueue_advance: bool) -> None
     )
     if enqueue_advance:
         enqueue_advance_task(saga.id)
+    if saga.status in FINISHED_SAGA_STATUSES and getattr(saga, "parent_id", None):
+        notify_parent(saga.id)  # a child saga's end answers its parent's step
     transition_committed(saga, events)  # metrics, event log lines, alerts
 
 
@@ -169,6 +174,14 @@ def enqueue_advance_task(saga_id) -> None:
         dispatch.task(dispatch.ADVANCE).delay(str(saga_id))
     except Exception:  # kombu raises its own connection errors; the database already has the truth
         log.warning("could not enqueue an advance of saga %s; its timer will run it", saga_id, exc_info=True)
+
+
+def notify_parent(child_id) -> None:
+    """Send `child_finished`; if the broker is down, the parent step's lease looks again later."""
+    try:
+        current_app.send_task(CHILD_FINISHED_TASK, args=(str(child_id),))
+    except Exception:  # kombu raises its own connection errors
+        log.warning("could not notify the parent of child saga %s; its step's lease will", child_id, exc_info=True)
 
 
 def apply_change(

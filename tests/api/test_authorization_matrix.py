@@ -115,6 +115,11 @@ OPERATIONS = {
     ),
     "resolve": ("post", lambda w: f"/api/sagas/{w['saga'].id}/resolve/", lambda n, w: {"reason": "matrix"}),
     "skip step": ("post", lambda w: f"/api/sagas/{w['saga'].id}/steps/a/skip/", lambda n, w: {"reason": "matrix"}),
+    "retry branch": (
+        "post",
+        lambda w: f"/api/sagas/{w['saga'].id}/steps/a/retry-branch/",
+        lambda n, w: {"reason": "matrix"},
+    ),
     "compensation done": (
         "post",
         lambda w: f"/api/sagas/{w['saga'].id}/steps/a/compensation-done/",
@@ -201,6 +206,7 @@ MATRIX = {
     "retry compensation": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "resolve": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "skip step": [401, 403, 403, 403, 403, 403, 403, OK, OK],
+    "retry branch": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "compensation done": [401, 403, 403, 403, 403, 403, 403, OK, OK],
     "complete step": [401, OK, 404, 404, OK, 403, 403, 403, OK],
     "fail step": [401, OK, 404, 404, OK, 403, 403, 403, OK],

@@ -146,7 +146,10 @@ def test_detail_is_the_same_from_the_mirror_and_the_database(service):
         "attempts": 0,
         "compensation_attempts": 0,
         "last_error": "",
+        "group": "",
+        "branch": "",
     }
+    assert (body["parent"], body["parent_step"], body["children"]) == (None, "", [])
 
 
 def test_detail_is_read_again_from_the_database_when_the_mirror_moved_on(service):

@@ -18,6 +18,7 @@ OUTSIDE_THE_ENGINE = (*DOMAIN, "bench", "project", "tests")
 # public module of the API, starting a saga and its exceptions, the participant boundary.
 PUBLIC = {
     "sagaops.definitions",
+    "sagaops.children",  # ChildSaga, a step of the DSL
     "sagaops.choreography.bus",
     "sagaops.choreography.flows",
     "sagaops.api.public",

@@ -44,3 +44,19 @@ def test_if_empty_places_nothing_when_orders_exist(capsys):
 
     assert "orders exist already" in capsys.readouterr().out
     assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_starts_provisioning_sagas_with_ten_branches_and_a_child(celery_worker, capsys):
+    from sagaops.models import Saga
+    from tests.helpers import wait_for_status
+
+    call_command("sagaops_demo", "--orders", "0", "--provisioning", "2")
+
+    assert capsys.readouterr().out.count("provisioning store-") == 2
+    first, second = Saga.objects.filter(type="provisioning").order_by("created_at")
+    first, second = wait_for_status(first.id, timeout=60), wait_for_status(second.id, timeout=60)
+    assert (first.status, second.status) == ("completed", "compensated")
+    assert first.children.get().status == "completed"  # the ship child saga
+    assert first.steps.filter(name__startswith="warehouse_", status="succeeded").count() == 10
+    assert second.steps.filter(name__startswith="warehouse_", status="compensated").count() == 9

@@ -22,6 +22,7 @@ ALLOWED_SAGA_MOVES = [
     (S.PENDING, S.RESOLVED),  # operator: resolved by hand, once no attempt is in flight
     (S.RUNNING, S.RESOLVED),
     (S.COMPENSATING, S.RESOLVED),
+    (S.COMPLETED, S.COMPENSATING),  # a completed child saga, recalled by its compensating parent
 ]
 
 
@@ -36,8 +37,11 @@ def test_saga_table_allows_nothing_else():
     assert table == allowed
 
 
-@pytest.mark.parametrize("final", [S.COMPLETED, S.COMPENSATED, S.RESOLVED])
-@pytest.mark.parametrize("target", list(S))
+# A completed saga moves only to compensating, when it is a child recalled by its compensating parent.
+@pytest.mark.parametrize(
+    ("final", "target"),
+    [(f, t) for f in (S.COMPLETED, S.COMPENSATED, S.RESOLVED) for t in S if (f, t) != (S.COMPLETED, S.COMPENSATING)],
+)
 def test_finished_saga_never_moves(final, target):
     with pytest.raises(InvalidTransition, match=f"saga cannot move from {final} to {target}"):
         check_saga_move(final, target)

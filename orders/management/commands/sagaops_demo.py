@@ -11,17 +11,22 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from inventory.selectors import product_list
 from orders.demo import random_order
 from orders.exceptions import OrderError
+from orders.provisioning import PROVISIONING, WAREHOUSES
 from orders.selectors import order_list
 from orders.services import order_place
 from payments.selectors import account_list, coupon_list
 from sagaops.exceptions import SagaError
 from sagaops.faults import set_redis_spec
+from sagaops.services import saga_start
 
 FINISHED = {"completed", "compensated", "stuck", "resolved"}
 
 
 class Command(BaseCommand):
-    help = "Place N random demo orders (run sagaops_seed first); optionally give workers a fault spec."
+    help = (
+        "Place N random demo orders (run sagaops_seed first) and start provisioning sagas (a 10-way "
+        "fan-out and a child saga); optionally give workers a fault spec."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--orders", type=int, required=True, help="how many orders to place")
@@ -32,12 +37,29 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, help="random seed, for a repeatable run")
         parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the sagas to finish")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when orders already exist")
+        parser.add_argument(
+            "--provisioning",
+            type=int,
+            default=1,
+            help="how many provisioning sagas to start (ten warehouses at once and a child saga; every "
+            "second one has a warehouse refuse, so it compensates); default 1",
+        )
 
     def handle(
-        self, *args, orders: int, faults: str | None, seed: int | None, wait: float, if_empty: bool, **options
+        self,
+        *args,
+        orders: int,
+        faults: str | None,
+        seed: int | None,
+        wait: float,
+        if_empty: bool,
+        provisioning: int,
+        **options,
     ) -> None:
         if orders < 0:
             raise CommandError("--orders must be 0 or more")
+        if provisioning < 0:
+            raise CommandError("--provisioning must be 0 or more")
         if if_empty and order_list().exists():
             self.stdout.write("orders exist already: no demo orders placed")
             return
@@ -50,6 +72,7 @@ class Command(BaseCommand):
             raise CommandError("the catalog is empty: run `manage.py sagaops_seed` first")
         rng = random.Random(seed)
         sagas = [s for s in (self._place(rng, n, catalog, customers, coupons) for n in range(orders)) if s]
+        sagas += [self._provision(n) for n in range(provisioning)]
         self.stdout.write(f"placed {len(sagas)} of {orders} orders ({orders - len(sagas)} refused at placement)")
         if wait and sagas:
             self._wait(sagas, wait)
@@ -62,6 +85,15 @@ class Command(BaseCommand):
         except redis.RedisError as error:
             raise CommandError(f"Redis is not reachable at {settings.REDIS_URL}: {error}") from None
         self.stdout.write(f"faults for the workers: {spec or 'off'}")
+
+    def _provision(self, n: int):
+        payload = {"store": f"store-{n + 1}"}
+        if n % 2:
+            payload["refuse"] = WAREHOUSES[6]
+        saga, _ = saga_start(saga_type=PROVISIONING, payload=payload)
+        refused = f" ({payload['refuse']} will refuse)" if "refuse" in payload else ""
+        self.stdout.write(f"provisioning {payload['store']}: saga={saga.id} [10 warehouses, 1 child saga]{refused}")
+        return saga
 
     def _place(self, rng: random.Random, n: int, catalog: list, customers: list, coupons: list):
         request = random_order(rng, catalog, customers, coupons)

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         repair.add_argument("action", choices=sorted(ACTIONS))
         repair.add_argument("--as", dest="username", required=True, help="the operator acting")
         repair.add_argument("--reason", required=True)
-        repair.add_argument("--step", default="", help="for skip_step and compensation_done")
+        repair.add_argument("--step", default="", help="for skip_step, compensation_done and retry_branch")
 
     def handle(self, *args, command: str, **options):
         getattr(self, f"do_{command}")(**options)
