@@ -54,11 +54,11 @@ WHERE (g - 1) * %(sample)s + s.n <= %(sagas)s;
 
 INSERT INTO sagaops_saga (id, type, definition_version, status, current_step, context, idempotency_key,
     request_hash, correlation_id, version, created_at, updated_at, finished_at, deadline, wake_at,
-    last_error, attention_reason, attention_code, search)
+    last_error, attention_reason, attention_code, search, parent_step)
 SELECT m.new_id, s.type, s.definition_version, s.status, s.current_step, s.context, NULL, s.request_hash,
        'bench:' || m.new_id, s.version, m.created, m.created + (s.updated_at - s.created_at),
        m.created + (s.finished_at - s.created_at), m.created + (s.deadline - s.created_at), NULL,
-       s.last_error, s.attention_reason, s.attention_code, s.search
+       s.last_error, s.attention_reason, s.attention_code, s.search, s.parent_step
 FROM bench_map m JOIN sagaops_saga s ON s.id = m.old_id
 ORDER BY m.created;
 

@@ -37,7 +37,7 @@ BENCH_USER = "bench-operator"
 SEED_SAGAS = """
 INSERT INTO sagaops_saga (id, type, definition_version, status, current_step, context, idempotency_key,
     request_hash, correlation_id, version, created_at, updated_at, finished_at, deadline, wake_at,
-    last_error, attention_reason, attention_code, search)
+    last_error, attention_reason, attention_code, search, parent_step)
 SELECT md5('bench-saga-' || g)::uuid, %(type)s, %(version)s, status, cur,
        jsonb_build_object('payload', jsonb_build_object('order_id', g, 'customer', 'customer-' || (g %% 5000),
                                                         'total', ((g %% 200) + 1)::text || '.00')),
@@ -48,7 +48,7 @@ SELECT md5('bench-saga-' || g)::uuid, %(type)s, %(version)s, status, cur,
        CASE status WHEN 'compensated' THEN 'card declined' WHEN 'stuck' THEN err WHEN 'resolved' THEN err ELSE '' END,
        CASE status WHEN 'stuck' THEN 'step failed after 5 attempt(s): ' || err ELSE '' END,
        CASE status WHEN 'stuck' THEN 'retries_exhausted' ELSE '' END,
-       '{}'::jsonb
+       '{}'::jsonb, ''
 FROM (
     SELECT g, created, dur, err,
            CASE WHEN status = 'stuck' AND g %% 3 = 0 THEN 1 WHEN status = 'compensated' THEN 2
