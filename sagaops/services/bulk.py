@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -29,11 +29,11 @@ from sagaops.console.actions import ACTIONS, BULK_ACTIONS, Action
 from sagaops.exceptions import ActionRefused, NotPermitted
 from sagaops.models import BulkAction, BulkActionItem, Saga
 from sagaops.selection import filter_label, filter_parse, filter_storable, saga_filter
+from sagaops.services.paced_chains import audit, overdue_restart, refuse_if, tick_enqueue
 
 log = logging.getLogger(__name__)
 
 # A running bulk action whose next tick is this late lost its task: the beat restarts it.
-TICK_LATE = timedelta(seconds=10)
 Outcome = BulkActionItem.Outcome
 
 
@@ -94,8 +94,8 @@ def bulk_start(
             raise EmptySelection("the selection has no saga: nothing to run")
         BulkAction.objects.filter(pk=bulk.pk).update(total=total)
         bulk.total = total
-        _audit(bulk, user, ADDITION, f"start {spec.name} on {total} saga(s) at {rate:g}/s ({label}): {reason.strip()}")
-        transaction.on_commit(lambda: _enqueue_tick(bulk.pk, 1))
+        audit(bulk, user, ADDITION, f"start {spec.name} on {total} saga(s) at {rate:g}/s ({label}): {reason.strip()}")
+        transaction.on_commit(lambda: tick_enqueue(dispatch.BULK_TICK, str(bulk.pk), 1))
     return bulk
 
 
@@ -156,7 +156,7 @@ def bulk_tick(*, bulk_id, tick: int) -> bool:
     )
     if moved:
         countdown = max(0.0, (due - timezone.now()).total_seconds())
-        transaction.on_commit(lambda: _enqueue_tick(bulk.pk, tick + 1, countdown=countdown))
+        transaction.on_commit(lambda: tick_enqueue(dispatch.BULK_TICK, str(bulk.pk), tick + 1, countdown=countdown))
     return bool(moved)
 
 
@@ -191,10 +191,10 @@ def bulk_pause(*, bulk_id, user, reason: str = "") -> BulkAction:
     """Stop after the batch in progress; the ticks still queued find it paused and do nothing."""
     with transaction.atomic():
         bulk = _locked(bulk_id)
-        _refuse_if(rules.can_pause(bulk))
+        refuse_if(rules.can_pause(bulk))
         bulk.status, bulk.tick, bulk.next_tick_at = BulkAction.Status.PAUSED, bulk.tick + 1, None
         bulk.save(update_fields=["status", "tick", "next_tick_at"])
-        _audit(bulk, user, CHANGE, f"pause: {reason.strip()}".strip(": "))
+        audit(bulk, user, CHANGE, f"pause: {reason.strip()}".strip(": "))
     return bulk
 
 
@@ -202,17 +202,17 @@ def bulk_resume(*, bulk_id, user, reason: str = "", rate: float | None = None) -
     """Go on from where it stopped (at a new rate if given), on a fresh token schedule."""
     with transaction.atomic():
         bulk = _locked(bulk_id)
-        _refuse_if(rules.can_resume(bulk))
+        refuse_if(rules.can_resume(bulk))
         if rate is not None:
-            _refuse_if(rules.rate_refusal(rate))
+            refuse_if(rules.rate_refusal(rate))
             bulk.rate = rate
         now = timezone.now()
         bulk.status, bulk.tick, bulk.next_tick_at = BulkAction.Status.RUNNING, bulk.tick + 1, now
         bulk.paced_from, bulk.paced_count = now, bulk.processed
         bulk.save(update_fields=["status", "rate", "tick", "next_tick_at", "paced_from", "paced_count"])
-        _audit(bulk, user, CHANGE, f"resume at {bulk.rate:g}/s: {reason.strip()}".strip(": "))
+        audit(bulk, user, CHANGE, f"resume at {bulk.rate:g}/s: {reason.strip()}".strip(": "))
         tick = bulk.tick
-        transaction.on_commit(lambda: _enqueue_tick(bulk.pk, tick))
+        transaction.on_commit(lambda: tick_enqueue(dispatch.BULK_TICK, str(bulk.pk), tick))
     return bulk
 
 
@@ -220,47 +220,19 @@ def bulk_cancel(*, bulk_id, user, reason: str = "") -> BulkAction:
     """Stop for good: the sagas not reached yet stay as they are (pending in the report)."""
     with transaction.atomic():
         bulk = _locked(bulk_id)
-        _refuse_if(rules.can_cancel(bulk))
+        refuse_if(rules.can_cancel(bulk))
         bulk.status, bulk.tick, bulk.next_tick_at = BulkAction.Status.CANCELLED, bulk.tick + 1, None
         bulk.finished_at = timezone.now()
         bulk.save(update_fields=["status", "tick", "next_tick_at", "finished_at"])
-        _audit(bulk, user, CHANGE, f"cancel: {reason.strip()}".strip(": "))
+        audit(bulk, user, CHANGE, f"cancel: {reason.strip()}".strip(": "))
     return bulk
 
 
 def bulks_kick(*, now=None) -> int:
     """Restart the running bulk actions whose next tick is overdue (its task was lost)."""
-    now = now or timezone.now()
-    late = BulkAction.objects.filter(status=BulkAction.Status.RUNNING, next_tick_at__lt=now - TICK_LATE)
-    kicked = 0
-    for bulk_id, tick in late.values_list("pk", "tick"):
-        _enqueue_tick(bulk_id, tick)
-        kicked += 1
-    return kicked
+    running = BulkAction.objects.filter(status=BulkAction.Status.RUNNING)
+    return overdue_restart(running, tick_field="tick", task=dispatch.BULK_TICK, now=now or timezone.now())
 
 
 def _locked(bulk_id) -> BulkAction:
     return BulkAction.objects.select_for_update().get(pk=bulk_id)
-
-
-def _refuse_if(refusal) -> None:
-    if refusal is not None:
-        raise ActionRefused(refusal.message)
-
-
-def _audit(bulk: BulkAction, user, flag: int, message: str) -> None:
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(BulkAction),
-        object_id=str(bulk.pk),
-        object_repr=str(bulk)[:200],
-        action_flag=flag,
-        change_message=message[:2000],
-    )
-
-
-def _enqueue_tick(bulk_id, tick: int, countdown: float | None = None) -> None:
-    try:
-        dispatch.task(dispatch.BULK_TICK).apply_async((str(bulk_id), tick), countdown=countdown or None)
-    except Exception:  # kombu raises its own connection errors: the beat's bulks_kick restarts it
-        log.warning("could not enqueue a tick of bulk action %s; the beat restarts it", bulk_id, exc_info=True)

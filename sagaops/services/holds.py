@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,15 +22,12 @@ from sagaops import dispatch, rules
 from sagaops.definitions import SagaDefinition, registered_definitions
 from sagaops.exceptions import ActionRefused, ConcurrentUpdate
 from sagaops.models import Hold, Saga, SagaEvent, SagaStep
-from sagaops.rules import Refusal
 from sagaops.services.breaker_counts import breaker_reset
+from sagaops.services.paced_chains import audit, overdue_restart, refuse_if, tick_enqueue
 from sagaops.services.transitions import apply_change
 from sagaops.states import StepStatus
 
 log = logging.getLogger(__name__)
-
-# A release whose next tick is this late lost its task (a worker died): the beat restarts it.
-RELEASE_LATE = timedelta(seconds=10)
 
 
 def holds_in_force(definition: SagaDefinition) -> list[Hold]:
@@ -41,28 +37,10 @@ def holds_in_force(definition: SagaDefinition) -> list[Hold]:
     return list(Hold.objects.filter(concern, status__in=Hold.IN_FORCE))
 
 
-def _refuse_if(refusal: Refusal | None) -> None:
-    if refusal is not None:
-        raise ActionRefused(refusal.message)
-
-
 def _reason(reason: str) -> str:
     if not (reason or "").strip():
         raise ActionRefused("a reason is required")
     return reason.strip()
-
-
-def _audit(hold: Hold, user, flag: int, message: str) -> None:
-    if user is None:
-        return
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(Hold),
-        object_id=str(hold.pk),
-        object_repr=str(hold)[:200],
-        action_flag=flag,
-        change_message=message[:2000],
-    )
 
 
 def hold_place(
@@ -70,7 +48,7 @@ def hold_place(
 ) -> Hold:
     """Hold a step of a saga type, or every step that declares a participant."""
     reason = _reason(reason)
-    _refuse_if(
+    refuse_if(
         rules.target_refusal(
             saga_type=saga_type, step=step, participant=participant, definitions=registered_definitions()
         )
@@ -80,7 +58,7 @@ def hold_place(
             hold = Hold.objects.create(
                 saga_type=saga_type, step=step, participant=participant, reason=reason, created_by=user, source=source
             )
-            _audit(hold, user, ADDITION, f"hold {hold.target}: {reason}")
+            audit(hold, user, ADDITION, f"hold {hold.target}: {reason}")
     except IntegrityError:
         existing = Hold.objects.filter(
             saga_type=saga_type, step=step, participant=participant, status__in=Hold.IN_FORCE
@@ -102,7 +80,7 @@ def hold_release(*, hold_id, user, reason: str, rate: float) -> Hold:
     reason = _reason(reason)
     with transaction.atomic():
         hold = _locked(hold_id)
-        _refuse_if(rules.can_release(hold, rate))
+        refuse_if(rules.can_release(hold, rate))
         hold.status, hold.release_rate = Hold.Status.RELEASING, rate
         hold.released_by, hold.release_reason = user, reason
         hold.release_started_at = hold.release_started_at or timezone.now()
@@ -111,11 +89,11 @@ def hold_release(*, hold_id, user, reason: str, rate: float) -> Hold:
         hold.next_tick_at = timezone.now()
         fields = ["status", "release_rate", "released_by", "release_reason", "release_started_at", "release_tick"]
         hold.save(update_fields=[*fields, "next_tick_at"])
-        _audit(hold, user, CHANGE, f"release at {rate:g}/s: {reason}")
+        audit(hold, user, CHANGE, f"release at {rate:g}/s: {reason}")
         if hold.step:
             breaker_reset(hold.saga_type, hold.step)  # the burst that tripped it is over
         tick = hold.release_tick
-        transaction.on_commit(lambda: _enqueue_tick(hold.pk, tick))
+        transaction.on_commit(lambda: tick_enqueue(dispatch.RELEASE_HOLD, hold.pk, tick))
     return hold
 
 
@@ -123,10 +101,10 @@ def hold_pause_release(*, hold_id, user, reason: str) -> Hold:
     reason = _reason(reason)
     with transaction.atomic():
         hold = _locked(hold_id)
-        _refuse_if(rules.can_pause_release(hold))
+        refuse_if(rules.can_pause_release(hold))
         hold.status, hold.next_tick_at = Hold.Status.PAUSED, None
         hold.save(update_fields=["status", "next_tick_at"])
-        _audit(hold, user, CHANGE, f"pause the release: {reason}")
+        audit(hold, user, CHANGE, f"pause the release: {reason}")
     return hold
 
 
@@ -135,10 +113,10 @@ def hold_cancel_release(*, hold_id, user, reason: str) -> Hold:
     reason = _reason(reason)
     with transaction.atomic():
         hold = _locked(hold_id)
-        _refuse_if(rules.can_cancel_release(hold))
+        refuse_if(rules.can_cancel_release(hold))
         hold.status, hold.next_tick_at = Hold.Status.ACTIVE, None
         hold.save(update_fields=["status", "next_tick_at"])
-        _audit(hold, user, CHANGE, f"cancel the release: {reason}")
+        audit(hold, user, CHANGE, f"cancel the release: {reason}")
     return hold
 
 
@@ -173,19 +151,14 @@ def hold_release_tick(*, hold_id, tick: int) -> bool:
         if finished:
             log.warning("hold #%s on %s released", hold.pk, hold.target)
         return False
-    transaction.on_commit(lambda: _enqueue_tick(hold.pk, tick + 1, countdown=interval))
+    transaction.on_commit(lambda: tick_enqueue(dispatch.RELEASE_HOLD, hold.pk, tick + 1, countdown=interval))
     return True
 
 
 def holds_kick(*, now=None) -> int:
     """Restart the releases whose next tick is overdue (its task was lost with a worker)."""
-    now = now or timezone.now()
-    late = Hold.objects.filter(status=Hold.Status.RELEASING, next_tick_at__lt=now - RELEASE_LATE)
-    kicked = 0
-    for hold_id, tick in late.values_list("pk", "release_tick"):
-        _enqueue_tick(hold_id, tick)
-        kicked += 1
-    return kicked
+    releasing = Hold.objects.filter(status=Hold.Status.RELEASING)
+    return overdue_restart(releasing, tick_field="release_tick", task=dispatch.RELEASE_HOLD, now=now or timezone.now())
 
 
 def _release_one(step_id: int, hold: Hold) -> int:
@@ -211,10 +184,3 @@ def _release_one(step_id: int, hold: Hold) -> int:
 
 def _username(user) -> str:
     return user.get_username() if user is not None else "system"
-
-
-def _enqueue_tick(hold_id, tick: int, countdown: float | None = None) -> None:
-    try:
-        dispatch.task(dispatch.RELEASE_HOLD).apply_async((hold_id, tick), countdown=countdown)
-    except Exception:  # kombu raises its own connection errors: the beat's holds_kick restarts it
-        log.warning("could not enqueue the release of hold #%s; the beat restarts it", hold_id, exc_info=True)
