@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import redis
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -21,13 +20,14 @@ from sagaops import mirror, rules
 from sagaops.conf import conf
 from sagaops.definitions import SagaDefinition, Step, StepContext, get_definition
 from sagaops.exceptions import ConcurrentUpdate, UnknownSagaType
-from sagaops.models import Hold, Saga, SagaStep
+from sagaops.models import Saga, SagaStep
 from sagaops.observability.context import saga_scope, step_scope
 from sagaops.rules import Change, Move, MoveKind, failure_of
 from sagaops.rules.kinds import BRANCH_MOVES
 from sagaops.services.branches import branches_perform
 from sagaops.services.breaker import breaker_record
 from sagaops.services.holds import holds_in_force
+from sagaops.services.saga_load import saga_with_steps
 from sagaops.services.savepoints import kept_savepoint
 from sagaops.services.step_context import step_context, to_json
 from sagaops.services.transitions import LocalRun, apply_change, set_wake
@@ -44,7 +44,9 @@ LOCAL_RUN_SECONDS = 0.5
 
 
 def saga_advance(*, saga_id) -> None:
-    saga, steps = _load(saga_id)
+    # Read before the lock: a run that finishes in between only makes this version stale, and
+    # the fence turns the first write away.
+    saga, steps, any_hold = saga_with_steps(saga_id)
     if saga is None or saga.status not in ACTIVE_SAGA_STATUSES:
         return
     try:
@@ -60,31 +62,11 @@ def saga_advance(*, saga_id) -> None:
     try:
         with saga_scope(saga):  # log lines carry the saga's ids
             # The load said whether any hold is in force: without one, no query for them.
-            holds = holds_in_force(definition) if steps and steps[0].any_hold else []
+            holds = holds_in_force(definition) if any_hold else []
             Executor(saga, steps, definition, exclusive=bool(token), holds=holds).run()
     finally:
         if token:
             _unlock(saga, token)
-
-
-def _load(saga_id) -> tuple[Saga | None, list[SagaStep]]:
-    """The saga and its steps in one query, from one snapshot (the steps joined to their saga).
-
-    Read before the lock: a run that finishes in between only makes this version stale, and the
-    fence turns the first write away.
-    """
-    # Whether any hold is in force rides along (a tiny table, an index): the common case, no hold,
-    # costs no query of its own on this hot path.
-    any_hold = Exists(Hold.objects.filter(status__in=Hold.IN_FORCE))
-    steps = list(
-        SagaStep.objects.select_related("saga").filter(saga_id=saga_id).annotate(any_hold=any_hold).order_by("index")
-    )
-    if not steps:
-        return Saga.objects.filter(pk=saga_id).first(), []
-    saga = steps[0].saga
-    for step in steps:
-        step.saga = saga
-    return saga, steps
 
 
 def _lock(saga: Saga) -> str | bool | None:
