@@ -47,6 +47,7 @@ def transition(
 
     Runs inside the caller's transaction when there is one, adding no savepoint of its own: a
     local step's savepoint holds its action and this checkpoint, and rolls both back together.
+    Without one, its single statement commits by itself.
     After commit the new state goes to the Redis mirror. Inside a `run` (transitions that commit
     together) the saga row is written once for the run and its events are published once.
     `wait_for_flush=False`: when this transition commits on its own, its commit does not wait for
@@ -61,29 +62,30 @@ def transition(
     now = timezone.now()
     new_version = saga.version + 1
     saga_values = {"version": new_version, "updated_at": now, **saga_changes}
-    with transaction.atomic(savepoint=False):
-        # One statement: the saga under its fence, the step and the events (see fenced_write).
-        written = fenced_write(
-            saga,
-            version=saga.version if run is None else run.version,
-            saga_values=saga_values if run is None else run.take(saga_values),
-            step=step,
-            step_values=step_changes,
-            events=[event_row(saga, e, new_version) for e in events],
-            wait_for_flush=wait_for_flush,
-        )
-        if not written:
-            raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
-        _apply_in_memory(saga, saga_changes, version=new_version, updated_at=now)
-        if step is not None:
-            _apply_in_memory(step, step_changes)
-        transition_written(events)
-        for event in events:
-            event.version = new_version
-        if run is not None:
-            run.written(saga, events)
-        else:
-            transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
+    # One statement: the saga under its fence, the step and the events (see fenced_write). Inside
+    # the caller's transaction it joins it; outside any, it is a transaction of its own and commits
+    # as it returns, which saves the BEGIN and COMMIT round trips (and on_commit then runs at once).
+    written = fenced_write(
+        saga,
+        version=saga.version if run is None else run.version,
+        saga_values=saga_values if run is None else run.take(saga_values),
+        step=step,
+        step_values=step_changes,
+        events=[event_row(saga, e, new_version) for e in events],
+        wait_for_flush=wait_for_flush,
+    )
+    if not written:
+        raise ConcurrentUpdate("the saga was changed by someone else; reload and try again", saga.status)
+    _apply_in_memory(saga, saga_changes, version=new_version, updated_at=now)
+    if step is not None:
+        _apply_in_memory(step, step_changes)
+    transition_written(events)
+    for event in events:
+        event.version = new_version
+    if run is not None:
+        run.written(saga, events)
+    else:
+        transaction.on_commit(partial(after_commit, copy.copy(saga), events, enqueue_advance))
 
 
 @dataclass
