@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sagaops.conf import conf
@@ -47,7 +48,10 @@ def saga_start(
         if existing is not None:
             return existing, False
     try:
-        with transaction.atomic():
+        # Outside a transaction the start's one statement commits by itself (no BEGIN and COMMIT
+        # round trips); inside the caller's, a savepoint lets a lost race below be caught without
+        # breaking that transaction.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             saga = _create(definition, payload, idempotency_key, correlation_id, digest, started_by)
     except IntegrityError:
         # Two requests with the same new key raced: the other one created it.

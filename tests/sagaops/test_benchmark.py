@@ -73,15 +73,23 @@ def test_probe_counts_a_run_of_local_steps_as_a_claim_and_one_commit():
     with Probe() as probe:
         saga_advance(saga_id=saga.pk)
     counts = probe.snapshot()
-    # then: one load; the first step's claim committed on its own (so a crash is counted), without
-    # waiting for its flush; then per step a savepoint (kept, not released) and one write (the saga
+    # then: one load; the first step's claim committed on its own (so a crash is counted), one
+    # statement in autocommit that does not wait for its flush; then per step a savepoint (kept, not released) and one write (the saga
     # row written once, with the last step), and one commit for the whole run
     steps = len(flows.STEP_NAMES)
     assert counts.queries == 1 + 1 + 2 * steps
     assert counts.commits == 2
-    assert counts.db_round_trips == 1 + 3 + 2 * steps + 2  # the claim's BEGIN/write/COMMIT, the run's BEGIN, COMMIT
+    assert counts.db_round_trips == 1 + 1 + 2 * steps + 2  # the load, the claim, the run's BEGIN and COMMIT
     # lock, unlock, the claim mirrored (EVALSHA + ZADD of its lease), the run mirrored (EVALSHA + ZREM)
     assert sum(counts.redis_commands.values()) == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_probe_counts_a_start_as_one_statement_that_commits_by_itself():
+    with Probe() as probe:
+        saga_start(saga_type=flows.SAGA_TYPE, payload={})
+    counts = probe.snapshot()
+    assert (counts.queries, counts.commits, counts.db_round_trips) == (1, 1, 1)
 
 
 @pytest.mark.django_db(transaction=True)
