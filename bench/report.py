@@ -179,7 +179,8 @@ def write_paced(write: Write, arrival: float, seconds: float, engine: Run, chain
     write("  where the engine's time went (ms):")
     for name, part in (
         ("submitter lag", phases.lag),
-        ("start, queue -> first claim", phases.to_claim),
+        ("start call (commit, enqueue)", phases.start),
+        ("queue -> first claim", phases.to_claim),
         ("first claim -> done", phases.running),
     ):
         write(f"    {name:30}{part.line()}")

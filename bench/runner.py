@@ -178,6 +178,7 @@ class Run:
     submitted: dict[str, float] = field(default_factory=dict)  # id -> submission time
     finished: dict[str, float] = field(default_factory=dict)  # id -> completion time
     sent: dict[str, float] = field(default_factory=dict)  # id -> when the submitter actually began it
+    returned: dict[str, float] = field(default_factory=dict)  # id -> when its start call returned
     failed: int = 0
     worker_cpu: float = 0.0
     worst_lag: float = 0.0
@@ -244,11 +245,12 @@ def collect_chain(run: Run) -> None:
 @dataclass(frozen=True)
 class Phases:
     """Where an engine saga's end-to-end time went (ms): the submitter's lag behind the schedule;
-    from when the submitter began it to its first step's claim (the start's INSERT and commit, the
-    enqueue, the broker, a free worker process, the load and the lock); and from that claim to the
-    last checkpoint (the claim's commit, the run of local steps and its commit)."""
+    the start call (its INSERT and commit, the mirror, the enqueue); from its return to the first
+    step's claim (the broker, a free worker process, the load and the lock); and from that claim to
+    the last checkpoint (the claim, the run of local steps and its commit)."""
 
     lag: Latency
+    start: Latency
     to_claim: Latency
     running: Latency
 
@@ -257,12 +259,13 @@ def engine_phases(run: Run) -> Phases:
     first_claim = dict(
         SagaStep.objects.filter(saga__correlation_id=run.label, index=0).values_list("saga_id", "started_at")
     )
-    to_claim, running = [], []
+    start, to_claim, running = [], [], []
     for key, done in run.finished.items():
         claimed = first_claim[uuid.UUID(key)].timestamp()
-        to_claim.append(claimed - run.sent[key])
+        start.append(run.returned[key] - run.sent[key])
+        to_claim.append(claimed - run.returned[key])
         running.append(done - claimed)
-    return Phases(run.lag, Latency.of(to_claim), Latency.of(running))
+    return Phases(run.lag, Latency.of(start), Latency.of(to_claim), Latency.of(running))
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,7 @@ def _submit(kind: Kind, run: Run, count: int, due: Callable[[int], float] | None
                     lags.append(-pause)
                 began = time.time()
                 key = kind.submit(run.label, i)
-                run.submitted[key], run.sent[key] = at, began
+                run.submitted[key], run.sent[key], run.returned[key] = at, began, time.time()
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             errors.append(error)
         finally:
