@@ -62,7 +62,7 @@ def run_benchmark(*, sagas: int, rate_seconds: float, sample: int, concurrency: 
         fanout.fanout_report(worker, write, concurrency)  # Parallel groups: bench/fanout.py
     finally:
         worker.stop()
-    write_cost(write, measured, engine_drain)
+    write_cost(write, measured, engine_drain, chain_drain)
     dbos = peer.run_dbos(sagas)
     write_peer(write, dbos, engine, engine_drain)
     remote_result = remote.run_remote(sagas)
@@ -186,11 +186,13 @@ def write_paced(write: Write, arrival: float, seconds: float, engine: Run, chain
         write(f"    {name:30}{part.line()}")
 
 
-def write_cost(write: Write, s: Sample, drained: Run) -> None:
+def write_cost(write: Write, s: Sample, drained: Run, chain: Run) -> None:
     broker = runner.redis_db(settings.CELERY_BROKER_URL)
     total = s.start + s.advance
     rows = [
         ("worker CPU ms (drain, all processes)", per(drained.worker_cpu * 1000, len(drained.finished))),
+        ("PostgreSQL CPU ms (drain, server-wide)", per(drained.servers_cpu["postgres"] * 1000, len(drained.finished))),
+        ("Redis CPU ms (drain, server-wide)", per(drained.servers_cpu["redis-server"] * 1000, len(drained.finished))),
         ("caller CPU ms (the start)", per(s.start_cpu * 1000, s.sagas)),
         ("commits", per(total.commits, s.sagas)),
         ("SQL statements", per(total.queries, s.sagas)),
@@ -202,6 +204,10 @@ def write_cost(write: Write, s: Sample, drained: Run) -> None:
     write(f"\ncost per saga of {STEPS} local steps (in-process sample of {s.sagas}; worker CPU from the drain)")
     for name, value in rows:
         write(f"  {name:46}{value:10.2f}")
+    write(f"  the machine's CPU ms per saga in the drain (worker + PostgreSQL + Redis; {os.cpu_count()} CPUs):")
+    for name, run in (("engine (durable)", drained), ("bare Celery chain", chain)):
+        used = run.worker_cpu + sum(run.servers_cpu.values())
+        write(f"    {name:44}{per(used * 1000, len(run.finished)):10.2f}")
 
 
 def write_peer(write: Write, dbos: PeerResult, engine: Run, drained: Run) -> None:

@@ -155,6 +155,25 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SERVERS = ("postgres", "redis-server")
+
+
+def servers_cpu_seconds() -> dict[str, float]:
+    """User + system CPU so far of this machine's PostgreSQL and Redis processes, by name (every
+    backend, whoever it serves: an upper bound of the benchmark's share on a shared machine)."""
+    totals = dict.fromkeys(SERVERS, 0.0)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    name = f.read().strip()
+            except OSError:
+                continue
+            if name in totals:
+                totals[name] += _cpu_seconds(int(entry))
+    return totals
+
+
 def _children(pid: int) -> list[int]:
     children = []
     for entry in os.listdir("/proc"):
@@ -181,6 +200,7 @@ class Run:
     returned: dict[str, float] = field(default_factory=dict)  # id -> when its start call returned
     failed: int = 0
     worker_cpu: float = 0.0
+    servers_cpu: dict[str, float] = field(default_factory=dict)  # server process name -> CPU seconds
     worst_lag: float = 0.0
 
     @property
@@ -304,11 +324,12 @@ def drain(kind: Kind, worker: Worker, count: int, label: str) -> Run:
     try:
         _submit(kind, run, count, due=None)
     finally:
-        cpu = worker.cpu_seconds()
+        cpu, servers = worker.cpu_seconds(), servers_cpu_seconds()
         began = time.time()
         worker.consume(True)
     run.submitted = dict.fromkeys(run.submitted, began)
     _finish(kind, worker, run, count, cpu)
+    run.servers_cpu = {name: used - servers[name] for name, used in servers_cpu_seconds().items()}
     return run
 
 
