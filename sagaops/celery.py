@@ -15,10 +15,9 @@ creates no Celery app of its own.
 
 from __future__ import annotations
 
-import gc
 from datetime import timedelta
 
-from celery import Celery, signals
+from celery import Celery
 from kombu import Queue
 
 from sagaops import dispatch
@@ -82,15 +81,4 @@ def configure(app: Celery) -> Celery:
     # A promise: read when the app's configuration is first needed, after Django's settings load.
     app.add_defaults(celery_defaults)
     heartbeat.connect()
-    # Prefork children after their fork; the solo and threads pools' one process when it is ready.
-    signals.worker_process_init.connect(freeze_startup_objects, weak=False, dispatch_uid="sagaops-gc-freeze")
-    signals.worker_ready.connect(freeze_startup_objects, weak=False, dispatch_uid="sagaops-gc-freeze-ready")
     return app
-
-
-def freeze_startup_objects(**_) -> None:
-    """What a worker built while starting (Django, the app, the definitions: about 100,000 objects)
-    lives as long as the worker. Left to the garbage collector, each full collection walks all of
-    it, a pause of 20 to 50 ms in the middle of whatever saga the process is running (the tail of
-    the paced benchmark); frozen, a collection walks only what was made since (docs/PERFORMANCE.md)."""
-    gc.freeze()
