@@ -151,11 +151,11 @@ if SAGAOPS_DB_POOL:
     DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": SAGAOPS_DB_POOL, "timeout": 30}
 # Prepared statements: the engine sends the same few statements (load, claim, checkpoint, start)
-# for every saga; with server-side binding psycopg prepares each after PREPARE_THRESHOLD runs, so
-# PostgreSQL parses and plans it once per connection instead of once per saga (about half its CPU
-# per saga, docs/PERFORMANCE.md). SAGAOPS_DB_PREPARE=0 turns both off (client-side binding, Django's
-# default), for a connection pooler that does not keep prepared statements (PgBouncer < 1.21 in
-# transaction mode).
+# for every saga; with server-side binding psycopg prepares each on its second run on a connection,
+# so PostgreSQL parses and plans it once per connection instead of once per saga (about 40 % of its
+# CPU per saga, docs/PERFORMANCE.md). SAGAOPS_DB_PREPARE=0 turns both off (client-side binding,
+# Django's default), for a connection pooler that does not keep prepared statements (PgBouncer
+# before 1.21 in transaction mode).
 SAGAOPS_DB_PREPARE = os.environ.get("SAGAOPS_DB_PREPARE", "1") != "0"
 if SAGAOPS_DB_PREPARE:
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)

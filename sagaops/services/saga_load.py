@@ -1,10 +1,10 @@
 """The advance's load: a saga and its steps in one query, from one snapshot.
 
 Through the ORM (`select_related` + `annotate(Exists(...))`) every advance compiled the same
-query again; the worker's profile put that compile at a fifth of the advance task. The statement here is
-built once from the models' metadata, and each column is turned into its Python value by the
-same converters the ORM applies (`get_db_converters`: JSON, time zones), so the instances are
-the ones the ORM would build (`Model.from_db`).
+query again; the worker's profile put that compile at a fifth of the advance task. The
+statement here is built once from the models' metadata, and each column is turned into its
+Python value by the same converters the ORM applies (`get_db_converters`: JSON, time zones), so
+the instances are the ones the ORM would build (`Model.from_db`).
 """
 
 from __future__ import annotations
