@@ -150,15 +150,15 @@ SAGAOPS_DB_POOL = int(os.environ.get("SAGAOPS_DB_POOL", "0"))
 if SAGAOPS_DB_POOL:
     DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": SAGAOPS_DB_POOL, "timeout": 30}
-# Prepared statements: the engine sends the same few statements (load, claim, checkpoint, start)
-# for every saga; with server-side binding psycopg prepares each on its second run on a connection,
-# so PostgreSQL parses and plans it once per connection instead of once per saga (about 40 % of its
-# CPU per saga, docs/PERFORMANCE.md). SAGAOPS_DB_PREPARE=0 turns both off (client-side binding,
-# Django's default), for a connection pooler that does not keep prepared statements (PgBouncer
-# before 1.21 in transaction mode).
+# Prepared statements for the engine's hot statements (sagaops/services/prepared.py): with
+# server-side binding the start, the load, the claims and the checkpoints are planned once per
+# connection instead of once per saga (about 40 % of PostgreSQL's CPU per saga, docs/PERFORMANCE.md);
+# every other query stays unprepared (Django's prepare_threshold=None). SAGAOPS_DB_PREPARE=0 goes
+# back to client-side binding, Django's default, for a connection pooler that does not keep
+# prepared statements (PgBouncer before 1.21 in transaction mode).
 SAGAOPS_DB_PREPARE = os.environ.get("SAGAOPS_DB_PREPARE", "1") != "0"
 if SAGAOPS_DB_PREPARE:
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis db 1 holds the cache and the saga mirror; db 0 is the Celery broker.

@@ -18,6 +18,7 @@ from django.db import connections
 
 from sagaops.models import Saga, SagaEvent, SagaStep
 from sagaops.services.bounds import bounded_traceback
+from sagaops.services.prepared import execute_prepared
 
 
 def fenced_write(
@@ -49,7 +50,7 @@ def fenced_write(
     for event in events:
         params += [f.get_db_prep_save(f.pre_save(event, add=True), conn) for f in fields]
     with conn.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, sql, params)
         return cursor.fetchone()[0] == 1
 
 

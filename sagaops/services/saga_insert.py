@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Model
 
 from sagaops.models import Saga, SagaEvent, SagaStep
+from sagaops.services.prepared import execute_prepared
 
 
 def saga_insert(saga: Saga, steps: list[SagaStep], events: list[SagaEvent]) -> None:
@@ -29,7 +30,7 @@ def saga_insert(saga: Saga, steps: list[SagaStep], events: list[SagaEvent]) -> N
     for row in events:
         params += _values(row, _fields(SagaEvent), conn)
     with conn.cursor() as cursor:
-        cursor.execute(_statement(len(steps), len(events)), params)
+        execute_prepared(cursor, _statement(len(steps), len(events)), params)
     saga._state.adding = False
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.db import connection
 
 from sagaops.models import Hold, Saga, SagaStep
+from sagaops.services.prepared import execute_prepared
 
 
 def saga_with_steps(saga_id) -> tuple[Saga | None, list[SagaStep], bool]:
@@ -21,7 +22,7 @@ def saga_with_steps(saga_id) -> tuple[Saga | None, list[SagaStep], bool]:
     costs no query of its own). A saga without steps (none is started so) is read alone."""
     sql, step_part, saga_part = _statement()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*Hold.IN_FORCE, saga_id])
+        execute_prepared(cursor, sql, [*Hold.IN_FORCE, saga_id])
         rows = cursor.fetchall()
     if not rows:
         saga = Saga.objects.filter(pk=saga_id).first()
