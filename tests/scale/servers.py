@@ -74,6 +74,39 @@ def stop_group(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=30)
 
 
+def stop_by_env(name: str, value: str, timeout: float = 30) -> None:
+    """SIGKILL every process whose environment has `name=value` (a server that left the session it
+    was started in), with its process group, and wait until they are gone."""
+    wanted = f"{name}={value}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if wanted in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    for pid in pids:
+        try:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    while any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes with {name}={value} outlived SIGKILL: {pids}")
+        time.sleep(0.1)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 class PrivateRedis:
     """A redis-server of the test's own on a spare port; `restart()` brings it back empty."""
 
@@ -226,9 +259,11 @@ class RabbitNode:
         return True
 
     def kill(self) -> None:
-        """SIGKILL the node, as a crashed broker host."""
+        """SIGKILL the node, as a crashed broker host. rabbitmq-server runs the node under `su` in
+        a session of its own, out of the group started here: its processes are found by name."""
         stop_group(self.proc)
         self.proc = None
+        stop_by_env("RABBITMQ_NODENAME", self.nodename)
 
     def stop(self) -> None:
         self.kill()
