@@ -1,8 +1,6 @@
 """The checkout end to end, a worker SIGKILLed mid-step and a broker restart, on both brokers:
 Redis, and RabbitMQ with quorum queues and publisher confirms."""
 
-import time
-
 import pytest
 from kombu import Connection
 
@@ -15,13 +13,11 @@ from sagaops.tasks import advance
 from tests.helpers import wait_for_status
 from tests.reliability.conftest import wait_for_step
 from tests.scale.brokers import celery_app_on, purge, queue_type, rabbitmq_missing
-from tests.scale.servers import RABBITMQ_SERVER, RabbitNode
+from tests.scale.servers import RABBITMQ_SERVER, RabbitNode, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KB = [{"sku": "KB", "quantity": 1}]
-# How long a new quorum queue is given before its node is killed (see the confirmed-tasks test).
-QUEUE_SETTLES = 10
 
 
 def charges(saga) -> int:
@@ -106,18 +102,18 @@ def test_confirmed_tasks_survive_a_rabbitmq_crash():
     try:
         node.start()
         with celery_app_on(node.url):
-            # A quorum queue declared a moment before its node dies comes back empty: its Raft
-            # member had not reached the disk yet (seen here: killed at once, 0 of 20 tasks came
-            # back; 10 s after the declaration, all 20). A deployment's queue is long established.
+            # An established queue, as a deployment's is: a quorum queue declared a moment before
+            # its node dies can come back empty (its Raft member had not reached the disk yet; seen
+            # here: killed at once, 0 of 20 tasks came back). A clean restart puts it on disk.
             purge(node.url)
-            time.sleep(QUEUE_SETTLES)
+            node.restart_gracefully()
             for n in range(20):
                 advance.delay(f"no-such-saga-{n}")
             # when the node is SIGKILLed and started again on its data directory
             node.kill()
             node.start()
-            # then every confirmed task is still queued
-            assert waiting_tasks(node.url) == 20
+            # then every confirmed task is still queued, once the queue has read its log back
+            wait_until(lambda: waiting_tasks(node.url) == 20, timeout=60, what="20 tasks queued", interval=1)
     finally:
         node.stop()
 
